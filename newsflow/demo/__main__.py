@@ -1,0 +1,3 @@
+from newsflow.demo.run import main
+
+raise SystemExit(main())

@@ -1,0 +1,47 @@
+"""Classifier service: cleaned articles in, labelled articles out."""
+
+from __future__ import annotations
+
+import time
+
+from services.classifier.core import FastTextLanguageDetector, LanguageDetector, classify
+from services.classifier.settings import DEFAULT_PORT, ClassifierSettings
+from shared.contracts import ArticleClassified, ArticleCleaned
+from shared.service import Service
+from shared.settings import SharedSettings
+from shared.stage import per_item
+from shared.streams import ARTICLES_CLASSIFIED, ARTICLES_CLEAN
+
+__all__ = ["build", "label"]
+
+
+def label(article: ArticleCleaned, detector: LanguageDetector) -> ArticleClassified:
+    started = time.perf_counter()
+    labels = classify(article.title, article.text, detector)
+    timings = {**article.timings, "classify": time.perf_counter() - started}
+    return ArticleClassified(
+        **article.model_dump(exclude={"timings", "schema_version"}),
+        timings=timings,
+        language=labels.language,
+        language_confidence=labels.language_confidence,
+        topic=labels.topic,
+        topic_confidence=labels.topic_confidence,
+        model_version=labels.model_version,
+    )
+
+
+def build(shared: SharedSettings, settings: ClassifierSettings | None = None) -> Service:
+    del settings  # nothing to tune yet; kept so every service builds the same way
+    service = Service("classifier", shared, default_port=DEFAULT_PORT)
+    detector = FastTextLanguageDetector()
+
+    async def process(article: ArticleCleaned) -> ArticleClassified:
+        return label(article, detector)
+
+    service.consume(
+        ARTICLES_CLEAN,
+        ArticleCleaned,
+        per_item(process, concurrency=1),
+        output=ARTICLES_CLASSIFIED,
+    )
+    return service

@@ -1,0 +1,253 @@
+"""The cleaner's domain core: a fetched page (HTML or flattened text) in, an article out.
+
+Pure functions, no I/O and no messaging: the FastStream app wraps them. Either an
+:class:`Extracted` article comes out, or :class:`NotAnArticle` says why not, which
+the app reports as a permanent failure rather than retrying.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from lxml.html import HtmlElement  # type: ignore[import-untyped,unused-ignore]
+
+from services.cleaner.chrome import strip_chrome, strip_leading_chrome
+from services.cleaner.extraction import (
+    Attempt,
+    Metadata,
+    baseline_attempt,
+    extraction_attempts,
+    page_metadata,
+)
+from services.cleaner.htmlpage import (
+    PageMeta,
+    looks_like_html,
+    parse_datetime,
+    parse_html,
+    read_page_meta,
+)
+from services.cleaner.normalize import fold, normalize
+from services.cleaner.plaintext import split_paragraphs, split_title
+from services.cleaner.titles import (
+    drop_title_repeats,
+    host_label,
+    strip_site_name,
+    title_from_text,
+)
+
+__all__ = [
+    "MAX_LINK_TEXT_SHARE",
+    "MIN_ARTICLE_CHARS",
+    "MIN_PROSE_COVERAGE",
+    "RESCUE_LENGTH_FACTOR",
+    "Extracted",
+    "NotAnArticle",
+    "clean",
+    "clean_html",
+    "clean_text",
+    "normalize",
+]
+
+# Shortest body accepted as an article. News briefs run to a few hundred
+# characters, while what remains of a login wall, cookie page, error page or
+# section front after cleaning is usually well under this.
+MIN_ARTICLE_CHARS = 200
+# Above this share of text that is the text of the page's own links, the
+# "article" is a list of links: a home page, a section front or a sitemap.
+MAX_LINK_TEXT_SHARE = 0.5
+# An extraction holding less than this share of the page's paragraph text may have
+# kept only the lead of a long story (live blogs trip precision mode this way), so
+# the more inclusive modes get a chance ...
+MIN_PROSE_COVERAGE = 0.5
+# ... but one of them replaces it only when it is this many times longer: a
+# little more text is more likely comments or teasers than the missing story.
+RESCUE_LENGTH_FACTOR = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Extracted:
+    """An article as the cleaner hands it on."""
+
+    title: str
+    text: str  # paragraphs separated by "\n\n"; subheadings are paragraphs of their own
+    description: str | None
+    authors: list[str]
+    published_at: datetime | None  # timezone-aware; UTC assumed when the page gives none
+    site_name: str | None
+    language_hint: str | None  # ISO 639-1 code declared by the page, when there is one
+    method: str  # "trafilatura", "trafilatura-fallback", "trafilatura-baseline", "plaintext"
+
+
+class NotAnArticle(Exception):
+    """The content holds no article; ``reason`` says why, for the failure report."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _tidy(paragraphs: Sequence[str], titles: Iterable[str | None]) -> list[str]:
+    """Body without chrome and without the title repeated at its top."""
+    body = drop_title_repeats(strip_chrome(paragraphs), titles)
+    return strip_leading_chrome(body)  # chrome between a title repeat and the story
+
+
+def _link_text_share(paragraphs: Sequence[str], link_texts: frozenset[str]) -> float:
+    lines = [line for paragraph in paragraphs for line in paragraph.splitlines()]
+    total = sum(len(line) for line in lines)
+    linked = sum(len(line) for line in lines if fold(line) in link_texts)
+    return linked / total if total else 0.0
+
+
+def _rejection(paragraphs: Sequence[str], link_texts: frozenset[str] = frozenset()) -> str | None:
+    """Why these paragraphs are not an article, or None when they are one."""
+    length = len("\n\n".join(paragraphs))
+    if length == 0:
+        return "no article text found"
+    share = _link_text_share(paragraphs, link_texts)
+    if share > MAX_LINK_TEXT_SHARE:
+        return f"page is mostly links ({share:.0%} of its text)"
+    if length < MIN_ARTICLE_CHARS:
+        return f"text too short ({length} chars)"
+    return None
+
+
+# trafilatura sometimes reads a site's URL as a byline ("The Washington Times https",
+# "Www Washingtontimes Com"): no person's name contains these.
+_NOT_A_NAME_RE = re.compile(r"\b(?:https?|www)\b|\.(?:com|org|net)\b|@", re.IGNORECASE)
+
+
+def _authors(raw: str | None) -> list[str]:
+    # trafilatura joins several authors with "; "
+    names = (normalize(name) for name in (raw or "").split(";"))
+    return list(dict.fromkeys(n for n in names if n and not _NOT_A_NAME_RE.search(n)))
+
+
+def _title_variants(page: PageMeta, meta: Metadata) -> list[str]:
+    """Headline candidates, best first: og:title, <h1>, trafilatura's, <title>."""
+    variants = (page.og_title, page.h1, meta.title, page.html_title)
+    return [normalize(title) for title in variants if title and normalize(title)]
+
+
+def _choose_title(variants: Sequence[str], site_names: Sequence[str | None]) -> str | None:
+    for variant in variants:
+        if title := strip_site_name(variant, site_names):
+            return title
+    return None
+
+
+def _html_article(attempt: Attempt, title: str | None, page: PageMeta, meta: Metadata) -> Extracted:
+    return Extracted(
+        title=title or title_from_text(attempt.paragraphs[0]),
+        text="\n\n".join(attempt.paragraphs),
+        description=normalize(meta.description or "") or None,
+        authors=_authors(meta.author),
+        published_at=page.published_at or parse_datetime(meta.date),
+        site_name=page.site_name or meta.site_name,
+        language_hint=page.language,
+        method=attempt.method,
+    )
+
+
+class _Selection:
+    """Picks among extraction attempts and remembers why the others failed."""
+
+    def __init__(self, page: PageMeta, titles: Sequence[str | None]) -> None:
+        self._page, self._titles = page, titles
+        self.chosen: Attempt | None = None
+        self._miss_length, self.reason = -1, "no article text found"
+
+    def accept(self, attempt: Attempt) -> Attempt | None:
+        """The tidied attempt if it is an article, else None (and note why not)."""
+        tidied = Attempt(attempt.method, _tidy(attempt.paragraphs, self._titles))
+        rejection = _rejection(tidied.paragraphs, self._page.link_texts)
+        length = sum(map(len, tidied.paragraphs))
+        if rejection is None:
+            return tidied
+        if length > self._miss_length:  # report the closest miss
+            self._miss_length, self.reason = length, rejection
+        return None
+
+    def covers_page(self, attempt: Attempt) -> bool:
+        extracted = sum(map(len, attempt.paragraphs))
+        return extracted >= MIN_PROSE_COVERAGE * self._page.prose_chars
+
+    def offer(self, attempt: Attempt) -> None:
+        """Keep the first article found, unless a later one is far longer."""
+        previous = self.chosen
+        if previous is None or _length(attempt) >= RESCUE_LENGTH_FACTOR * _length(previous):
+            self.chosen = attempt
+
+
+def _length(attempt: Attempt) -> int:
+    return sum(map(len, attempt.paragraphs))
+
+
+def _extract_article(
+    tree: HtmlElement, url: str | None, page: PageMeta, titles: Sequence[str | None]
+) -> Attempt:
+    selection = _Selection(page, titles)
+    for attempt in extraction_attempts(tree, url):
+        if (accepted := selection.accept(attempt)) is None:
+            continue
+        if selection.covers_page(accepted):
+            return accepted
+        selection.offer(accepted)  # it may have dropped most of the story: try on
+    if selection.chosen is not None:
+        return selection.chosen
+    if (accepted := selection.accept(baseline_attempt(tree))) is not None:
+        return accepted
+    raise NotAnArticle(selection.reason)
+
+
+def clean_html(html: str, url: str | None = None) -> Extracted:
+    """Extract the article of an HTML page.
+
+    Tries trafilatura from its most precise mode to its most inclusive one and
+    takes the first result that is long enough, not just the page's links and not
+    a small part of the page's prose; trafilatura's baseline is the last resort.
+    Raises :class:`NotAnArticle` when nothing qualifies.
+    """
+    tree = parse_html(html)
+    if tree is None:
+        raise NotAnArticle("not parseable as HTML")
+    page = read_page_meta(tree)
+    meta = page_metadata(tree, url)
+    variants = _title_variants(page, meta)
+    title = _choose_title(variants, (page.site_name, meta.site_name, host_label(url)))
+    article = _extract_article(tree, url, page, [*variants, title])
+    return _html_article(article, title, page, meta)
+
+
+def clean_text(text: str) -> Extracted:
+    """Extract the article of a page already flattened to text.
+
+    The first line is the title; site chrome at the start and the end (menus,
+    counters, "Most read" blocks...) is dropped. Raises :class:`NotAnArticle`
+    when too little text remains.
+    """
+    paragraphs = strip_leading_chrome(strip_chrome(split_paragraphs(text)))
+    title, body = split_title(paragraphs)
+    body = _tidy(body, [title])
+    if (rejection := _rejection(body)) is not None:
+        raise NotAnArticle(rejection)
+    return Extracted(
+        title=title,
+        text="\n\n".join(body),
+        description=None,
+        authors=[],
+        published_at=None,
+        site_name=None,
+        language_hint=None,
+        method="plaintext",
+    )
+
+
+def clean(content: str, url: str | None = None) -> Extracted:
+    """Clean HTML or plain text, whichever ``content`` is."""
+    if looks_like_html(content):
+        return clean_html(content, url)
+    return clean_text(content)

@@ -1,0 +1,31 @@
+"""Stream, group and consumer names: the only place that spells them."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+__all__ = [
+    "ARTICLES_CLASSIFIED",
+    "ARTICLES_CLEAN",
+    "ARTICLES_RAW",
+    "FAILURES",
+    "URLS",
+    "consumer_name",
+    "dead_letter_stream",
+]
+
+URLS = "newsflow:urls"
+ARTICLES_RAW = "newsflow:articles:raw"
+ARTICLES_CLEAN = "newsflow:articles:clean"
+ARTICLES_CLASSIFIED = "newsflow:articles:classified"
+FAILURES = "newsflow:failures"
+
+
+def dead_letter_stream(stream: str) -> str:
+    return f"{stream}:dead"
+
+
+def consumer_name() -> str:
+    """Unique per process: replicas and forked workers must never share a pending list."""
+    return f"{socket.gethostname()}-{os.getpid()}"

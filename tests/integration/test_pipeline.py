@@ -1,0 +1,181 @@
+"""End to end: the four services as real processes over a private redis-server.
+
+URLs go in on the input stream; the test reads what storage wrote to SQLite.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from redis import Redis
+
+from newsflow.demo.run import CORPUS_DIR, MISSING_PAGE, Pipeline, corpus_server, corpus_urls
+from newsflow.embedded import EmbeddedRedis
+from services.storage.repository import ArticleStore
+from shared.intake import publish_urls
+from shared.streams import (
+    ARTICLES_CLASSIFIED,
+    ARTICLES_CLEAN,
+    ARTICLES_RAW,
+    FAILURES,
+    URLS,
+)
+
+pytestmark = pytest.mark.integration
+
+SEED = Path(__file__).parents[3] / "shared" / "seeds" / "000_59205ff8b6276687.txt"
+SEED_TITLE = "لافروف يطلب مشاركة عسكريين أمريكيين في مراقبة الهدنة في سوريا"
+SEED_SUBHEADINGS = ("نشر الوثائق المرتبطة بوقف إطلاق النار", "المساعدات الإنسانية")
+# Lines of the site around the article; "شارك" (share) also begins a share bar.
+SEED_CHROME = ("التعليقات", "الأكثر قراءة", "💡", "✨", "أهم المواضيع", "أهم التصنيفات", "شارك")
+
+
+@pytest.fixture(scope="module")
+def generated_pages(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Many distinct article pages, written for this test run."""
+    directory = tmp_path_factory.mktemp("pages")
+    for n in range(40):
+        paragraphs = "".join(
+            f"<p>Report {n}, paragraph {p}: the harbour authority of town {n} said on Monday "
+            f"that cargo volumes rose for the {p + 2}th month in a row, and that new cranes "
+            f"ordered last year would arrive before the winter season begins.</p>"
+            for p in range(5)
+        )
+        (directory / f"story-{n}.html").write_text(
+            f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+            f"<title>Harbour report {n}</title></head><body><nav><a href='/'>Home</a></nav>"
+            f"<article><h1>Harbour report {n}</h1>{paragraphs}</article>"
+            f"<footer>© Port News</footer></body></html>",
+            encoding="utf-8",
+        )
+    return directory
+
+
+@pytest.fixture(scope="module")
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, generated_pages: Path
+) -> Iterator[tuple[Redis, ArticleStore, str, str]]:
+    """A running pipeline; yields (redis, store, corpus base URL, generated pages base URL)."""
+    workdir = tmp_path_factory.mktemp("stack")
+    database_url = f"sqlite:///{workdir / 'newsflow.db'}"
+    with (
+        EmbeddedRedis() as redis_server,
+        corpus_server() as corpus_base,
+        corpus_server(generated_pages) as generated_base,
+    ):
+        pipeline = Pipeline(redis_server.url, database_url, workdir / "logs")
+        try:
+            pipeline.start()
+            store = ArticleStore.from_url(database_url)
+            store.create_schema()
+            redis = Redis.from_url(redis_server.url)
+            yield redis, store, corpus_base, generated_base
+            redis.close()
+        finally:
+            pipeline.stop()
+
+
+def wait_until_ended(
+    store: ArticleStore, urls: list[str], timeout_s: float = 60.0
+) -> dict[str, str]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        outcomes = store.outcomes(urls)
+        if len(outcomes) == len(set(urls)):
+            return dict(outcomes)
+        time.sleep(0.2)
+    pytest.fail(f"not ended: {sorted(set(urls) - set(store.outcomes(urls)))}")
+
+
+def wait_until_drained(redis: Redis, timeout_s: float = 30.0) -> None:
+    """Every group has read its stream to the end and acknowledged all of it."""
+    streams = (URLS, ARTICLES_RAW, ARTICLES_CLEAN, ARTICLES_CLASSIFIED, FAILURES)
+
+    def drained(stream: str) -> bool:
+        last = redis.xrevrange(stream, count=1)
+        return all(
+            group["pending"] == 0 and (not last or group["last-delivered-id"] == last[0][0])
+            for group in redis.xinfo_groups(stream)
+        )
+
+    deadline = time.monotonic() + timeout_s
+    while not all(drained(stream) for stream in streams):
+        if time.monotonic() > deadline:
+            pytest.fail("pipeline did not drain")
+        time.sleep(0.1)
+
+
+def test_corpus_ends_as_articles_and_recorded_failures(
+    stack: tuple[Redis, ArticleStore, str, str],
+) -> None:
+    redis, store, base, _ = stack
+    urls = corpus_urls(base)
+    publish_urls(redis, urls, source="test")
+
+    outcomes = wait_until_ended(store, urls)
+
+    articles = {a.url: a for a in store.list_articles(limit=1000)}
+    failures = {f.url: f for f in store.list_failures(limit=1000)}
+    article_pages = [p.name for p in CORPUS_DIR.glob("*.html") if p.name != "index.html"]
+    for name in article_pages:
+        assert outcomes[base + name] == "stored", failures.get(base + name)
+    assert failures[base + "index.html"].stage == "cleaner"
+    assert "not an article" in failures[base + "index.html"].reason
+    assert failures[base + MISSING_PAGE].stage == "fetcher"
+    assert "404" in failures[base + MISSING_PAGE].reason
+    languages = {name.split("-")[0]: articles[base + name].language for name in article_pages}
+    assert languages == {"ar": "ar", "en": "en", "fr": "fr", "ru": "ru", "es": "es"}
+
+
+def test_seed_article_is_stored_clean_and_labelled(
+    stack: tuple[Redis, ArticleStore, str, str],
+) -> None:
+    redis, store, base, _ = stack
+    url = base + "ar-lavrov-kerry-syria.html?seed"
+    publish_urls(redis, [url])
+    wait_until_ended(store, [url])
+
+    [article] = [a for a in store.list_articles(language="ar", limit=1000) if a.url == url]
+    assert article.title == SEED_TITLE
+    assert SEED_TITLE not in article.text
+    for heading in SEED_SUBHEADINGS:
+        assert heading in article.text.split("\n\n")
+    if SEED.exists():
+        body = [line.strip() for line in SEED.read_text(encoding="utf-8").splitlines()]
+        paragraphs = [line for line in body if len(line) > 80]
+        assert len(paragraphs) == 7
+        for paragraph in paragraphs:
+            assert " ".join(paragraph.split()) in article.text
+    for chrome in SEED_CHROME:
+        assert not any(p.startswith(chrome) for p in article.text.split("\n\n")), chrome
+    assert len(article.text.split("\n\n")) == 7 + len(SEED_SUBHEADINGS)
+
+
+def test_plain_xadd_from_any_client_is_ingested(
+    stack: tuple[Redis, ArticleStore, str, str],
+) -> None:
+    redis, store, _, generated = stack
+    url = generated + "story-0.html"
+    # Exactly what `redis-cli XADD newsflow:urls '*' url <URL>` sends.
+    redis.xadd(URLS, {"url": url})
+
+    assert wait_until_ended(store, [url]) == {url: "stored"}
+
+
+def test_many_pages_end_as_as_many_articles_and_duplicates_are_stored_once(
+    stack: tuple[Redis, ArticleStore, str, str],
+) -> None:
+    redis, store, _, generated = stack
+    urls = [f"{generated}story-{n}.html" for n in range(1, 40)]
+    publish_urls(redis, urls + urls[:10])
+
+    outcomes = wait_until_ended(store, urls)
+    wait_until_drained(redis)
+
+    assert set(outcomes.values()) == {"stored"}
+    stored = [a for a in store.list_articles(limit=10_000) if a.url in set(urls)]
+    assert len(stored) == len(urls)
+    assert {a.title for a in stored} == {f"Harbour report {n}" for n in range(1, 40)}
