@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import TextIO
 
 from redis import Redis
 
+from services.classifier import cli as classifier_cli
+from services.cleaner import cli as cleaner_cli
+from services.fetcher import cli as fetcher_cli
+from services.storage import cli as storage_cli
 from shared.service import Service
 from shared.settings import SharedSettings
 
@@ -76,73 +78,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_articles(args: argparse.Namespace) -> int:
-    from services.storage.repository import ArticleStore
-    from services.storage.settings import StorageSettings
-
-    store = ArticleStore.from_url(StorageSettings().database_url)
-    store.create_schema()
-    if args.failed:
-        failures = store.list_failures(limit=args.limit)
-        if args.json:
-            for failure in failures:
-                print(json.dumps(failure.to_json(), ensure_ascii=False))
-        else:
-            _print_table(
-                ["stage", "reason", "url"],
-                [[f.stage, f.reason, f.url] for f in failures],
-            )
-        return 0
-    articles = store.list_articles(language=args.lang, topic=args.topic, limit=args.limit)
-    if args.json:
-        for article in articles:
-            print(json.dumps(article.to_json(), ensure_ascii=False))
-    else:
-        _print_table(
-            ["id", "lang", "topic", "title", "url"],
-            [[str(a.id), a.language, a.topic or "-", a.title, a.url] for a in articles],
-        )
-    return 0
-
-
-def cmd_extract(args: argparse.Namespace) -> int:
-    from services.cleaner.core import NotAnArticle, clean
-
-    status = 0
-    for name in args.files:
-        content = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
-        try:
-            extracted = clean(content, args.url)
-        except NotAnArticle as error:
-            print(json.dumps({"input": name, "error": f"not an article: {error.reason}"}))
-            status = 1
-            continue
-        record = {
-            "input": name,
-            "title": extracted.title,
-            "text": extracted.text,
-            "description": extracted.description,
-            "authors": extracted.authors,
-            "published_at": extracted.published_at.isoformat() if extracted.published_at else None,
-            "site_name": extracted.site_name,
-            "language_hint": extracted.language_hint,
-            "extraction_method": extracted.method,
-        }
-        print(json.dumps(record, ensure_ascii=False))
-    return status
-
-
-def _print_table(header: Sequence[str], rows: Sequence[Sequence[str]], width: int = 60) -> None:
-    def cell(value: str) -> str:
-        value = " ".join(value.split())
-        return value if len(value) <= width else value[: width - 1] + "…"
-
-    table = [list(header)] + [[cell(v) for v in row] for row in rows]
-    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    for row in table:
-        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
-
-
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="newsflow", description=__doc__.splitlines()[0])
     commands = root.add_subparsers(dest="command", required=True)
@@ -157,18 +92,13 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("service", choices=SERVICES)
     serve.set_defaults(run=cmd_serve)
 
-    articles = commands.add_parser("articles", help="list stored articles")
-    articles.add_argument("--json", action="store_true", help="JSON Lines")
-    articles.add_argument("--lang", help="ISO 639-1 language code")
-    articles.add_argument("--topic")
-    articles.add_argument("--limit", type=int, default=50)
-    articles.add_argument("--failed", action="store_true", help="list final failures instead")
-    articles.set_defaults(run=cmd_articles)
-
-    extract = commands.add_parser("extract", help="run the cleaner on HTML or text files")
-    extract.add_argument("files", nargs="+", help="files, or - for stdin")
-    extract.add_argument("--url", help="the page's URL, to resolve relative links")
-    extract.set_defaults(run=cmd_extract)
+    for register in (
+        fetcher_cli.register,
+        cleaner_cli.register,
+        classifier_cli.register,
+        storage_cli.register,
+    ):
+        register(commands)
     return root
 
 

@@ -48,6 +48,7 @@ class UrlSubmitted(Contract):
     url: str = Field(min_length=1, max_length=MAX_URL_LENGTH)
     source: str | None = None
     submitted_at: datetime = Field(default_factory=utc_now)
+    force: bool = Field(default=False, description="fetch even if fetched recently")
 
     @field_validator("url")
     @classmethod
@@ -92,6 +93,12 @@ class ArticleCleaned(_Tracked):
     site_name: str | None = None
     language_hint: str | None = None
     extraction_method: str
+    canonical_url: str | None = None
+    modified_at: datetime | None = None
+    top_image: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    content_hash: str | None = Field(default=None, description="exact-duplicate fingerprint")
+    simhash: str | None = Field(default=None, description="near-duplicate signature, hex")
 
 
 class ArticleClassified(ArticleCleaned):
@@ -101,6 +108,9 @@ class ArticleClassified(ArticleCleaned):
     language_confidence: float = Field(ge=0.0, le=1.0)
     topic: str | None = None
     topic_confidence: float | None = None
+    topic_probabilities: dict[str, float] = Field(default_factory=dict)
+    needs_review: bool = False
+    topic_reason: str | None = Field(default=None, description="why topic is null, if it is")
     model_version: str
 
 

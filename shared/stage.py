@@ -33,6 +33,7 @@ from shared.streams import FAILURES, consumer_name, dead_letter_stream
 __all__ = [
     "BatchProcessor",
     "Delivery",
+    "RetryLater",
     "Stage",
     "dead_letter_fields",
     "ensure_group",
@@ -56,6 +57,20 @@ Result = Contract | None | BaseException
 BatchProcessor = Callable[[Sequence[Delivery[In]]], Awaitable[Sequence[Result]]]
 
 log = structlog.get_logger(__name__)
+
+
+class RetryLater(Exception):
+    """A transient failure: deliver this entry again later.
+
+    ``delay_s`` asks for a particular delay (a ``Retry-After``, a busy host); ``None``
+    leaves it to the stage's exponential backoff. Once the entry has been delivered the
+    stage's maximum number of times, it ends as a ``StageFailed`` with ``reason``.
+    """
+
+    def __init__(self, reason: str, *, delay_s: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.delay_s = delay_s
 
 
 def per_item(

@@ -303,6 +303,13 @@ CHROME_RULES: tuple[ChromeRule, ...] = (
             "opinions",
         ),
     ),
+    # "Published 1 March 2024", "Mis à jour le 10/01 à 10h30", "آخر تحديث: 12:30".
+    # A digit is required: "نشر الوثائق..." (a subheading) also starts with "published".
+    ChromeRule(
+        "dateline",
+        r"(?:published|updated|last updated|posted|publié|mis à jour|modifié|نشر|نُشر|آخر تحديث"
+        r"|تاريخ النشر)\b[^\d]{0,30}\d.{0,50}",
+    ),
     ChromeRule(
         "advertisement",
         _any(

@@ -128,8 +128,8 @@ def _authors(raw: str | None) -> list[str]:
 
 def _title_variants(page: PageMeta, meta: Metadata) -> list[str]:
     """Headline candidates, best first: og:title, <h1>, trafilatura's, <title>."""
-    variants = (page.og_title, page.h1, meta.title, page.html_title)
-    return [normalize(title) for title in variants if title and normalize(title)]
+    variants = (normalize(v or "") for v in (page.og_title, page.h1, meta.title, page.html_title))
+    return [variant for variant in variants if variant]
 
 
 def _choose_title(variants: Sequence[str], site_names: Sequence[str | None]) -> str | None:
@@ -152,52 +152,51 @@ def _html_article(attempt: Attempt, title: str | None, page: PageMeta, meta: Met
     )
 
 
+def _length(attempt: Attempt) -> int:
+    return sum(map(len, attempt.paragraphs))
+
+
 class _Selection:
-    """Picks among extraction attempts and remembers why the others failed."""
+    """Judges extraction attempts; remembers the best partial one and the closest miss."""
 
     def __init__(self, page: PageMeta, titles: Sequence[str | None]) -> None:
         self._page, self._titles = page, titles
-        self.chosen: Attempt | None = None
+        self.partial: Attempt | None = None
         self._miss_length, self.reason = -1, "no article text found"
 
     def accept(self, attempt: Attempt) -> Attempt | None:
-        """The tidied attempt if it is an article, else None (and note why not)."""
+        """The tidied attempt if it is an article, else None (noting why not)."""
         tidied = Attempt(attempt.method, _tidy(attempt.paragraphs, self._titles))
         rejection = _rejection(tidied.paragraphs, self._page.link_texts)
-        length = sum(map(len, tidied.paragraphs))
         if rejection is None:
             return tidied
-        if length > self._miss_length:  # report the closest miss
-            self._miss_length, self.reason = length, rejection
+        if _length(tidied) > self._miss_length:  # report the closest miss
+            self._miss_length, self.reason = _length(tidied), rejection
         return None
 
     def covers_page(self, attempt: Attempt) -> bool:
-        extracted = sum(map(len, attempt.paragraphs))
-        return extracted >= MIN_PROSE_COVERAGE * self._page.prose_chars
+        return _length(attempt) >= MIN_PROSE_COVERAGE * self._page.prose_chars
 
-    def offer(self, attempt: Attempt) -> None:
-        """Keep the first article found, unless a later one is far longer."""
-        previous = self.chosen
-        if previous is None or _length(attempt) >= RESCUE_LENGTH_FACTOR * _length(previous):
-            self.chosen = attempt
-
-
-def _length(attempt: Attempt) -> int:
-    return sum(map(len, attempt.paragraphs))
+    def keep_partial(self, attempt: Attempt) -> None:
+        """Keep the first partial article, unless a later one is far longer."""
+        if self.partial is None or _length(attempt) >= RESCUE_LENGTH_FACTOR * _length(self.partial):
+            self.partial = attempt
 
 
 def _extract_article(
     tree: HtmlElement, url: str | None, page: PageMeta, titles: Sequence[str | None]
 ) -> Attempt:
+    """The first trafilatura mode giving an article that covers the page's prose;
+    failing that the best partial one; failing that trafilatura's baseline."""
     selection = _Selection(page, titles)
     for attempt in extraction_attempts(tree, url):
         if (accepted := selection.accept(attempt)) is None:
             continue
         if selection.covers_page(accepted):
             return accepted
-        selection.offer(accepted)  # it may have dropped most of the story: try on
-    if selection.chosen is not None:
-        return selection.chosen
+        selection.keep_partial(accepted)
+    if selection.partial is not None:
+        return selection.partial
     if (accepted := selection.accept(baseline_attempt(tree))) is not None:
         return accepted
     raise NotAnArticle(selection.reason)
@@ -229,8 +228,7 @@ def clean_text(text: str) -> Extracted:
     counters, "Most read" blocks...) is dropped. Raises :class:`NotAnArticle`
     when too little text remains.
     """
-    paragraphs = strip_leading_chrome(strip_chrome(split_paragraphs(text)))
-    title, body = split_title(paragraphs)
+    title, body = split_title(strip_chrome(split_paragraphs(text)))
     body = _tidy(body, [title])
     if (rejection := _rejection(body)) is not None:
         raise NotAnArticle(rejection)

@@ -40,15 +40,24 @@ _ISO639_2_TO_1 = {
 _DEPRECATED_639_1 = {"iw": "he", "in": "id", "ji": "yi"}
 _LANGUAGE_RE = re.compile(r"([a-z]{2,3})(?:[-_][a-z0-9]{1,8})*")
 
-_PUBLISHED_META_KEYS = frozenset(
-    {
-        "article:published_time", "og:article:published_time", "og:published_time",
-        "datepublished", "pubdate", "publishdate", "publish-date", "publication_date",
-        "dc.date", "dc.date.issued", "dcterms.issued", "dcterms.created", "date",
-        "sailthru.date", "parsely-pub-date", "article.published",
-    }
+# <meta> names for the publication time, most specific first ("date" is anyone's guess).
+_PUBLISHED_META_KEYS = (
+    "article:published_time", "og:article:published_time", "og:published_time",
+    "datepublished", "article.published", "parsely-pub-date", "sailthru.date", "pubdate",
+    "publishdate", "publish-date", "publication_date", "dc.date.issued", "dcterms.issued",
+    "dc.date", "dcterms.created", "date",
 )  # fmt: skip
 _EARLIEST_PLAUSIBLE_YEAR = 1990  # the web; older values are placeholder dates
+
+# Paragraphs outside the page furniture: the most text an article on the page can have.
+_PROSE_XPATH = "//p[not(ancestor::header or ancestor::nav or ancestor::aside or ancestor::footer)]"
+
+# The start of a document that is markup rather than prose.
+_HTML_SNIFF_RE = re.compile(
+    r"<(?:!doctype\s+html|html|head|body|meta|title|article|main|div|p|h[1-6]|br|section|span)\b",
+    re.IGNORECASE,
+)
+_SNIFF_CHARS = 4096  # markup shows up at the top of any real page
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,11 +87,11 @@ def _one_line(text: str) -> str:
     return " ".join(normalize(text).split())
 
 
-def _meta_content(tree: HtmlElement, *keys: str) -> str | None:
-    """Content of the first of ``keys`` (property/name/http-equiv) the page has.
+def _meta_values(tree: HtmlElement, *keys: str) -> list[str]:
+    """Non-empty <meta> contents for ``keys`` (property/name/http-equiv), in key order.
 
-    Keys are tried in the order given, not in document order: og:title before a
-    twitter:title that some sites truncate.
+    Key order, not document order: og:title wins over a twitter:title that some
+    sites truncate, wherever each one sits.
     """
     wanted = [key.lower() for key in keys]
     found: dict[str, str] = {}
@@ -95,7 +104,11 @@ def _meta_content(tree: HtmlElement, *keys: str) -> str | None:
                 and (content := _one_line(meta.get("content") or ""))
             ):
                 found[key] = content
-    return next((found[key] for key in wanted if key in found), None)
+    return [found[key] for key in wanted if key in found]
+
+
+def _meta_content(tree: HtmlElement, *keys: str) -> str | None:
+    return next(iter(_meta_values(tree, *keys)), None)
 
 
 def _element_text(element: HtmlElement) -> str:
@@ -198,7 +211,7 @@ def _published_at(tree: HtmlElement) -> datetime | None:
     # (htmldate) only has the day, so it is used later as the last resort.
     itemprop = tree.xpath("//*[@itemprop='datePublished']")
     candidates = (
-        _meta_content(tree, *_PUBLISHED_META_KEYS),
+        *_meta_values(tree, *_PUBLISHED_META_KEYS),
         _json_ld_published(tree),
         *(
             el.get("content") or el.get("datetime")
@@ -217,10 +230,6 @@ def _link_texts(tree: HtmlElement) -> frozenset[str]:
     return frozenset(key for a in tree.iter("a") if (key := fold(a.text_content())))
 
 
-# Paragraphs outside the page furniture: the most text an article on the page can have.
-_PROSE_XPATH = "//p[not(ancestor::header or ancestor::nav or ancestor::aside or ancestor::footer)]"
-
-
 def _prose_chars(tree: HtmlElement) -> int:
     # An estimate, so whitespace is collapsed without a full normalize().
     return sum(len(" ".join(p.text_content().split())) for p in tree.xpath(_PROSE_XPATH))
@@ -237,14 +246,6 @@ def read_page_meta(tree: HtmlElement) -> PageMeta:
         link_texts=_link_texts(tree),
         prose_chars=_prose_chars(tree),
     )
-
-
-# The start of a document that is markup rather than prose.
-_HTML_SNIFF_RE = re.compile(
-    r"<(?:!doctype\s+html|html|head|body|meta|title|article|main|div|p|h[1-6]|br|section|span)\b",
-    re.IGNORECASE,
-)
-_SNIFF_CHARS = 4096  # markup shows up at the top of any real page
 
 
 def looks_like_html(content: str) -> bool:

@@ -26,6 +26,9 @@ _DERIVED_TITLE_CHARS = 120
 # " | Site", " - Site", " — Site", " :: Site", " · Site", " » Site".
 _AFFIX_SEPARATOR_RE = re.compile(r"\s+(?:[|\-–—·•»]|::)\s+|\s*\|\s*")
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?؟。])\s")
+# A headline may be printed under a short kicker or two; look no deeper than this.
+_TITLE_SEARCH_DEPTH = 3
+_KICKER_MAX_WORDS = 6
 # Second-level labels under which the site's own name sits (bbc.co.uk, gov.uk...).
 _GENERIC_LABELS = frozenset({"co", "com", "org", "net", "gov", "ac", "edu", "www"})
 
@@ -88,10 +91,25 @@ def title_from_text(paragraph: str) -> str:
     return cut.rstrip(" ,;:،-") + "…"
 
 
+def _is_kicker(paragraph: str) -> bool:
+    """A label above a headline ("Festival de Valdemora", "Exclusive"), not a sentence."""
+    return len(paragraph.split()) <= _KICKER_MAX_WORDS and not paragraph.endswith(".")
+
+
+def _title_index(paragraphs: Sequence[str], start: int, keys: set[str]) -> int | None:
+    """Index of a title repeat at ``start``, or just after kicker lines; else None."""
+    for index in range(start, min(start + _TITLE_SEARCH_DEPTH, len(paragraphs))):
+        if fold(paragraphs[index]) in keys:
+            return index
+        if not _is_kicker(paragraphs[index]):
+            return None
+    return None
+
+
 def drop_title_repeats(paragraphs: Sequence[str], titles: Iterable[str | None]) -> list[str]:
-    """Drop leading paragraphs that merely repeat the title (in any of its variants)."""
+    """Drop title repeats at the top of the body, with any kicker lines above them."""
     keys = {fold(title) for title in titles if title} - {""}
     start = 0
-    while start < len(paragraphs) and fold(paragraphs[start]) in keys:
-        start += 1
+    while (found := _title_index(paragraphs, start, keys)) is not None:
+        start = found + 1
     return list(paragraphs[start:])

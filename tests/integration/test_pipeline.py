@@ -23,10 +23,11 @@ from shared.streams import (
     FAILURES,
     URLS,
 )
+from tests.paths import SEED
 
 pytestmark = pytest.mark.integration
 
-SEED = Path(__file__).parents[3] / "shared" / "seeds" / "000_59205ff8b6276687.txt"
+
 SEED_TITLE = "لافروف يطلب مشاركة عسكريين أمريكيين في مراقبة الهدنة في سوريا"
 SEED_SUBHEADINGS = ("نشر الوثائق المرتبطة بوقف إطلاق النار", "المساعدات الإنسانية")
 # Lines of the site around the article; "شارك" (share) also begins a share bar.
@@ -143,12 +144,13 @@ def test_seed_article_is_stored_clean_and_labelled(
     assert SEED_TITLE not in article.text
     for heading in SEED_SUBHEADINGS:
         assert heading in article.text.split("\n\n")
-    if SEED.exists():
-        body = [line.strip() for line in SEED.read_text(encoding="utf-8").splitlines()]
-        paragraphs = [line for line in body if len(line) > 80]
-        assert len(paragraphs) == 7
-        for paragraph in paragraphs:
-            assert " ".join(paragraph.split()) in article.text
+    if not SEED.exists():
+        pytest.skip(f"seed article not found at {SEED}: its paragraphs cannot be compared")
+    body = [line.strip() for line in SEED.read_text(encoding="utf-8").splitlines()]
+    paragraphs = [line for line in body if len(line) > 80]
+    assert len(paragraphs) == 7
+    for paragraph in paragraphs:
+        assert " ".join(paragraph.split()) in article.text
     for chrome in SEED_CHROME:
         assert not any(p.startswith(chrome) for p in article.text.split("\n\n")), chrome
     assert len(article.text.split("\n\n")) == 7 + len(SEED_SUBHEADINGS)

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from services.classifier.core import (
@@ -10,8 +8,7 @@ from services.classifier.core import (
     FastTextLanguageDetector,
     classify,
 )
-
-SEED = Path(__file__).parents[4] / "shared" / "seeds" / "000_59205ff8b6276687.txt"
+from tests.paths import SEED
 
 
 @pytest.fixture(scope="module")

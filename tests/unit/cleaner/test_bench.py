@@ -1,0 +1,65 @@
+"""The benchmark's scoring follows the Zyte article-extraction benchmark exactly."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from services.cleaner.bench_extraction import main, page_counts, score
+
+
+def test_identical_text_is_perfect() -> None:
+    assert page_counts("one two three four five", "one two three four five") == (1.0, 0.0, 0.0)
+
+
+def test_counts_are_normalised_shingle_counts() -> None:
+    # truth shingles: (a b c d), (b c d e); prediction: (a b c d), (b c d x)
+    tp, fp, fn = page_counts("a b c d e", "a b c d x")
+
+    assert (tp, fp, fn) == pytest.approx((1 / 3, 1 / 3, 1 / 3))
+
+
+def test_repeated_shingles_count_by_multiplicity() -> None:
+    tp, fp, fn = page_counts("w x y z", "w x y z. w x y z")
+
+    # prediction has (w x y z) twice plus three shingles spanning the repeat
+    assert tp == pytest.approx(1 / 5)
+    assert fp == pytest.approx(4 / 5)
+    assert fn == 0
+
+
+def test_short_texts_still_score() -> None:
+    # fewer than four tokens: one short shingle, as in the reference implementation
+    assert page_counts("hello world", "hello world") == (1.0, 0.0, 0.0)
+    assert page_counts("hello world", "") == (0.0, 0.0, 1.0)
+
+
+def test_score_averages_pages_then_takes_f1() -> None:
+    result = score([(1.0, 0.0, 0.0), (0.5, 0.5, 0.0), (0.0, 0.0, 1.0)])
+
+    assert result.precision == pytest.approx((1.0 + 0.5) / 2)  # page 3 predicted nothing
+    assert result.recall == pytest.approx((1.0 + 1.0 + 0.0) / 3)
+    assert result.f1 == pytest.approx(2 * 0.75 * (2 / 3) / (0.75 + 2 / 3))
+
+
+def test_main_runs_on_a_tiny_data_set(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    paragraphs = [
+        f"Paragraph {i} of a story about the council and its new bridge plans." for i in range(6)
+    ]
+    page = "<html><body><article><h1>Bridge</h1>{}</article></body></html>".format(
+        "".join(f"<p>{p}</p>" for p in paragraphs)
+    )
+    (tmp_path / "html").mkdir()
+    (tmp_path / "html" / "a.html.gz").write_bytes(gzip.compress(page.encode()))
+    truth = {"a.html.gz": {"body": paragraphs, "url": "https://example.com/a"}}
+    (tmp_path / "ground_truth.json").write_text(json.dumps(truth))
+
+    main(["--data", str(tmp_path)])
+
+    output = capsys.readouterr().out
+    assert "1 pages from" in output
+    assert "newsflow clean_html" in output
+    assert "F1=1.0000" in output
