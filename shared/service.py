@@ -6,12 +6,15 @@ with a batch (see ``shared.stage``); this module builds and runs the rest.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from faststream.asgi import AsgiFastStream, make_ping_asgi
+from faststream.asgi import AsgiFastStream, AsgiResponse, get
 from faststream.redis import RedisBroker
 from faststream.redis.prometheus import RedisPrometheusMiddleware
 from prometheus_client import CollectorRegistry, make_asgi_app
@@ -20,6 +23,8 @@ from redis.asyncio import Redis
 from shared.contracts import Contract
 from shared.logging import configure_logging, get_logger
 from shared.metrics import StageMetrics
+from shared.reliability.maintenance import GroupGauges, Maintenance
+from shared.reliability.policy import RetryPolicy
 from shared.settings import SharedSettings
 from shared.stage import BatchProcessor, Stage, ensure_group
 
@@ -49,6 +54,9 @@ class Service:
     def __post_init__(self) -> None:
         self.registry = CollectorRegistry()
         self.metrics = StageMetrics(self.name, self.registry)
+        self._gauges = GroupGauges(self.registry)
+        self._maintenance: list[Maintenance] = []
+        self._tasks: list[asyncio.Task[None]] = []
         self.broker = RedisBroker(
             self.settings.redis_url,
             middlewares=(
@@ -57,8 +65,9 @@ class Service:
                 ),
             ),
             logger=logging.getLogger(f"newsflow.{self.name}.broker"),
+            graceful_timeout=self.settings.shutdown_grace_s,
         )
-        self.redis = Redis.from_url(self.settings.redis_url)
+        self.redis = Redis.from_url(self.settings.redis_url, health_check_interval=30)
 
     def consume(
         self,
@@ -68,31 +77,85 @@ class Service:
         *,
         output: str | None = None,
     ) -> Stage[In]:
+        settings = self.settings
         stage = Stage(
             service=self.name,
             source=source,
             contract=contract,
             output=output,
+            process=process,
             redis=self.redis,
             metrics=self.metrics,
-            max_records=self.settings.max_records,
-            polling_interval_ms=self.settings.polling_interval_ms,
+            retry=RetryPolicy(
+                max_deliveries=settings.max_deliveries,
+                base_delay_ms=settings.retry_base_delay_ms,
+                max_delay_ms=settings.reclaim_min_idle_ms,
+            ),
+            reclaim_min_idle_ms=settings.reclaim_min_idle_ms,
         )
-        stage.attach(self.broker, process)
+        stage.attach(
+            self.broker,
+            max_records=settings.max_records,
+            polling_interval_ms=settings.polling_interval_ms,
+        )
         self.stages.append(stage)
+        self._maintenance.append(
+            Maintenance(
+                stage=stage,
+                broker=self.broker,
+                gauges=self._gauges,
+                max_records=settings.max_records,
+                reclaim_interval_ms=settings.reclaim_interval_ms,
+                housekeeping_interval_ms=settings.housekeeping_interval_ms,
+            )
+        )
         return stage
 
+    # -- health ---------------------------------------------------------------
+
+    def is_live(self) -> bool:
+        """Every maintenance loop is running and has looked around lately."""
+        if len(self._tasks) != len(self._maintenance):
+            return False
+        now = time.monotonic()
+        return all(not t.done() for t in self._tasks) and all(
+            now - m.heartbeat < self.settings.liveness_timeout_s for m in self._maintenance
+        )
+
+    async def is_ready(self) -> bool:
+        """Live, Redis answers, and FastStream's readers are running."""
+        if not self.is_live() or not all(s.running for s in self.broker.subscribers):
+            return False
+        try:
+            return bool(await asyncio.wait_for(self.redis.ping(), timeout=2.0))
+        except Exception:
+            return False
+
     def asgi_app(self, extra_routes: Sequence[tuple[str, Any]] = ()) -> AsgiFastStream:
+        live, dead = AsgiResponse(b"ok", 200), AsgiResponse(b"not live", 500)
+        ready, unready = AsgiResponse(b"ready", 200), AsgiResponse(b"not ready", 503)
+
+        @get
+        async def healthz(scope: Any) -> AsgiResponse:
+            return live if self.is_live() else dead
+
+        @get
+        async def readyz(scope: Any) -> AsgiResponse:
+            return ready if await self.is_ready() else unready
+
         return AsgiFastStream(
             self.broker,
             asgi_routes=[
                 ("/metrics", make_asgi_app(self.registry)),
-                ("/healthz", make_ping_asgi(self.broker, timeout=2.0)),
+                ("/healthz", healthz),
+                ("/readyz", readyz),
                 *extra_routes,
             ],
             asyncapi_path="/docs/asyncapi",
             logger=logging.getLogger(f"newsflow.{self.name}"),
         )
+
+    # -- life cycle -----------------------------------------------------------
 
     async def prepare(self) -> None:
         """Create every consumer group before the first read and run start-up hooks."""
@@ -101,16 +164,48 @@ class Service:
         for hook in self.on_startup:
             await hook()
 
+    def start_maintenance(self) -> None:
+        self._tasks = [asyncio.create_task(m.run()) for m in self._maintenance]
+
+    async def stop_maintenance(self) -> None:
+        """Let each loop finish the batch in hand, within the grace period."""
+        for maintenance in self._maintenance:
+            maintenance.stop()
+        if self._tasks:
+            _, late = await asyncio.wait(self._tasks, timeout=self.settings.shutdown_grace_s)
+            for task in late:
+                task.cancel()
+        self._tasks = []
+
     async def close(self) -> None:
         for hook in self.on_shutdown:
             await hook()
         await self.redis.aclose()
 
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[Service]:
+        """The service without its HTTP server: for tests and embedding."""
+        await self.prepare()
+        await self.broker.start()
+        self.start_maintenance()
+        try:
+            yield self
+        finally:
+            await self.stop_maintenance()
+            await self.broker.stop()
+            await self.close()
+
     async def run(self) -> None:
-        """Serve until SIGTERM/SIGINT: consumers, /metrics, /healthz, /docs/asyncapi."""
+        """Serve until SIGTERM/SIGINT: consumers, /metrics, /healthz, /readyz, /docs/asyncapi.
+
+        On a signal, uvicorn stops the broker, which stops reading and waits up to
+        ``shutdown_grace_s`` for the batch in hand; whatever did not finish stays pending
+        and is reclaimed by another consumer.
+        """
         configure_logging(self.name, level=self.settings.log_level, json=self.settings.log_json)
         port = self.settings.http_port or self.default_port
         await self.prepare()
+        self.start_maintenance()
         log.info("starting", service=self.name, port=port, streams=[s.source for s in self.stages])
         try:
             await self.asgi_app().run(
@@ -118,4 +213,6 @@ class Service:
                 run_extra_options={"host": self.settings.http_host, "port": port},
             )
         finally:
+            await self.stop_maintenance()
             await self.close()
+            log.info("stopped", service=self.name)

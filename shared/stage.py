@@ -1,13 +1,15 @@
 """One pipeline stage: read a stream as a consumer group, process, hand on, acknowledge.
 
-FastStream delivers a batch of entries; this module adds what it leaves to us:
+FastStream delivers batches of new entries; this module adds what it leaves to us:
 
-* each entry is validated against the stream's contract on its own, so one malformed
-  entry goes to the dead-letter stream with its reason instead of failing its batch;
-* results and dead letters are written and the batch acknowledged in one MULTI/EXEC,
-  so a crash leaves either nothing done (the batch stays pending) or all of it;
-* a result is routed by type: a ``StageFailed`` goes to the failures stream, any
-  other contract to the stage's output stream.
+* each entry is decoded and validated against the stream's contract on its own, so a
+  malformed entry goes to the dead-letter stream with its reason, not its whole batch;
+* a failed entry stays pending and is delivered again after a backoff (see
+  ``shared.reliability``), up to a limit; then a transient failure (``RetryLater``)
+  ends as a recorded ``StageFailed`` and any other error as a dead letter;
+* results, dead letters and the acknowledgement of a batch are written in one
+  MULTI/EXEC: a crash leaves either nothing of the batch done (it stays pending and is
+  reclaimed) or all of it.
 """
 
 from __future__ import annotations
@@ -20,41 +22,32 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import structlog
+from faststream.middlewares import AckPolicy
 from faststream.redis import RedisBroker, StreamSub
 from faststream.redis.annotations import RedisBatchStreamMessage
+from faststream.redis.parser.binary import BinaryMessageFormatV1
 from pydantic import ValidationError
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 from redis.exceptions import ResponseError
 
 from shared.contracts import Contract, StageFailed, utc_now
 from shared.metrics import StageMetrics
-from shared.streams import FAILURES, consumer_name, dead_letter_stream
+from shared.reliability.policy import DeadLetter, GiveUp, Retry, RetryPolicy, decide
+from shared.streams import FAILURES, consumer_name, dead_letter_stream, failure_log_key
 
 __all__ = [
     "BatchProcessor",
     "Delivery",
+    "Entry",
     "RetryLater",
     "Stage",
-    "dead_letter_fields",
+    "decode_entry",
     "ensure_group",
     "per_item",
 ]
 
 In = TypeVar("In", bound=Contract)
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery(Generic[In]):
-    """A validated entry: the contract and the stream entry id it came in."""
-
-    entry_id: str
-    message: In
-
-
-Result = Contract | None | BaseException
-# Processes a batch; returns one result per delivery, in order: a contract to publish,
-# None for nothing to publish, or the exception that entry raised.
-BatchProcessor = Callable[[Sequence[Delivery[In]]], Awaitable[Sequence[Result]]]
 
 log = structlog.get_logger(__name__)
 
@@ -71,6 +64,30 @@ class RetryLater(Exception):
         super().__init__(reason)
         self.reason = reason
         self.delay_s = delay_s
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery(Generic[In]):
+    """A validated entry: the contract, its stream entry id and how often it was delivered."""
+
+    entry_id: str
+    message: In
+    deliveries: int = 1
+
+
+Result = Contract | None | BaseException
+# Processes a batch; returns one result per delivery, in order: a contract to publish,
+# None for nothing to publish, or the exception that entry raised.
+BatchProcessor = Callable[[Sequence[Delivery[In]]], Awaitable[Sequence[Result]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A raw stream entry as read or claimed."""
+
+    entry_id: str
+    fields: dict[bytes, bytes]
+    deliveries: int = 1
 
 
 def per_item(
@@ -93,6 +110,15 @@ def per_item(
     return batch
 
 
+def decode_entry(fields: dict[bytes, bytes]) -> Any:
+    """The message body of an entry: FastStream's envelope, or plain fields from any client."""
+    data = fields.get(b"__data__")
+    if data is not None:
+        body, _headers = BinaryMessageFormatV1.parse(data)
+        return json.loads(body)
+    return {key.decode(): value.decode() for key, value in fields.items()}
+
+
 async def ensure_group(redis: Redis, stream: str, group: str) -> None:
     """Create the group at the start of the stream, so no backlog published before it is skipped."""
     try:
@@ -102,35 +128,22 @@ async def ensure_group(redis: Redis, stream: str, group: str) -> None:
             raise
 
 
-def dead_letter_fields(
-    *,
-    origin: str,
-    group: str,
-    entry_id: str,
-    payload: dict[bytes, bytes],
-    error: BaseException | str,
-) -> dict[str, str]:
-    """Flat string fields, readable with XRANGE from any client."""
-    error_type = type(error).__name__ if isinstance(error, BaseException) else "Rejected"
-    return {
-        "origin_stream": origin,
-        "group": group,
-        "entry_id": entry_id,
-        "error_type": error_type,
-        "error": str(error)[:2000],
-        "failed_at": utc_now().isoformat(),
-        "payload": json.dumps(
-            {k.decode(errors="replace"): v.decode(errors="replace") for k, v in payload.items()},
-            ensure_ascii=False,
-        ),
-    }
+def _payload_json(fields: dict[bytes, bytes]) -> str:
+    return json.dumps(
+        {k.decode(errors="replace"): v.decode(errors="replace") for k, v in fields.items()},
+        ensure_ascii=False,
+    )
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    entry_id: str
-    fields: dict[bytes, bytes]
-    body: Any
+async def _parse_ids_only(
+    message: dict[str, Any], original: Callable[[dict[str, Any]], Awaitable[Any]]
+) -> Any:
+    """FastStream's batch parser JSON-encodes every entry up front, and one undecodable
+    entry (say, a non-UTF-8 field) fails the whole batch there. Bodies are ours to decode,
+    entry by entry, so it gets empty ones and the raw entries stay on ``raw_message``."""
+    parsed = await original({**message, "data": [{} for _ in message["data"]]})
+    parsed.raw_message = message
+    return parsed
 
 
 class Stage(Generic[In]):
@@ -143,99 +156,208 @@ class Stage(Generic[In]):
         source: str,
         contract: type[In],
         output: str | None,
+        process: BatchProcessor[In],
         redis: Redis,
         metrics: StageMetrics,
-        max_records: int,
-        polling_interval_ms: int,
+        retry: RetryPolicy,
+        reclaim_min_idle_ms: int,
     ) -> None:
         self.service = service
         self.source = source
         self.contract = contract
         self.output = output
+        self.process = process
         self.redis = redis
         self.metrics = metrics
-        self.max_records = max_records
-        self.polling_interval_ms = polling_interval_ms
+        self.retry = retry
+        self.reclaim_min_idle_ms = reclaim_min_idle_ms
+        self.consumer = consumer_name()
 
     @property
     def group(self) -> str:
         return self.service
 
-    def attach(self, broker: RedisBroker, process: BatchProcessor[In]) -> None:
+    def attach(self, broker: RedisBroker, *, max_records: int, polling_interval_ms: int) -> None:
+        """Subscribe to new entries; acks are ours (MANUAL), never FastStream's."""
         subscriber = broker.subscriber(
             stream=StreamSub(
                 self.source,
                 group=self.group,
-                consumer=consumer_name(),
+                consumer=self.consumer,
                 batch=True,
-                max_records=self.max_records,
-                polling_interval=self.polling_interval_ms,
+                max_records=max_records,
+                polling_interval=polling_interval_ms,
             ),
+            ack_policy=AckPolicy.MANUAL,
+            parser=_parse_ids_only,
             title=f"{self.service}:{self.source}",
         )
         # Declared so that AsyncAPI documents what this stage writes.
-        outputs = [broker.publisher(stream=FAILURES, schema=StageFailed)]
+        broker.publisher(stream=FAILURES, schema=StageFailed)
         if self.output:
-            outputs.append(broker.publisher(stream=self.output))
+            broker.publisher(stream=self.output)
 
-        async def handle(body: list[Any], message: RedisBatchStreamMessage) -> None:
+        async def handle(message: RedisBatchStreamMessage) -> None:
             raw = message.raw_message
             entries = [
-                _Entry(entry_id.decode(), fields, item)
-                for entry_id, fields, item in zip(
-                    raw["message_ids"], raw["data"], body, strict=True
-                )
+                Entry(entry_id.decode(), fields)
+                for entry_id, fields in zip(raw["message_ids"], raw["data"], strict=True)
             ]
-            await self.handle_batch(broker, entries, process)
+            await self.handle_batch(broker, entries)
 
         subscriber(handle)
 
-    async def handle_batch(
-        self, broker: RedisBroker, entries: Sequence[_Entry], process: BatchProcessor[In]
-    ) -> None:
-        valid: list[tuple[_Entry, In]] = []
-        rejected: list[tuple[_Entry, BaseException | str]] = []
+    async def handle_batch(self, broker: RedisBroker, entries: Sequence[Entry]) -> None:
+        valid: list[Delivery[In]] = []
+        poison: list[tuple[Entry, str]] = []
+        by_id = {entry.entry_id: entry for entry in entries}
         for entry in entries:
             try:
-                valid.append((entry, self.contract.model_validate(entry.body)))
-            except ValidationError as error:
-                rejected.append((entry, f"breaks the {self.contract.__name__} contract: {error}"))
+                message = self.contract.model_validate(decode_entry(entry.fields))
+            except (ValueError, ValidationError) as error:
+                poison.append((entry, f"breaks the {self.contract.__name__} contract: {error}"))
+            else:
+                valid.append(Delivery(entry.entry_id, message, entry.deliveries))
 
         started = time.perf_counter()
-        deliveries = [Delivery(entry.entry_id, message) for entry, message in valid]
-        results = await process(deliveries) if valid else []
+        results = await self.process(valid) if valid else []
         if valid:
             per_entry_s = (time.perf_counter() - started) / len(valid)
             for _ in valid:
                 self.metrics.observe(per_entry_s)
 
+        failed = [
+            (d, r) for d, r in zip(valid, results, strict=True) if isinstance(r, BaseException)
+        ]
+        history = await self._failure_history([d.entry_id for d, _ in failed])
+        done: list[str] = [entry.entry_id for entry, _ in poison]
         async with self.redis.pipeline(transaction=True) as pipe:
-            for (entry, _), result in zip(valid, results, strict=True):
+            for entry, reason in poison:
+                self._dead_letter(pipe, entry, reason, "ContractError", None)
+            for delivery, result in zip(valid, results, strict=True):
                 if isinstance(result, BaseException):
-                    rejected.append((entry, result))
-                    log.error(
-                        "entry failed", entry_id=entry.entry_id, error=repr(result), exc_info=result
-                    )
-                elif isinstance(result, StageFailed):
-                    await broker.publish(result, stream=FAILURES, pipeline=pipe)
-                    self.metrics.count(self.source, "failed")
-                elif result is not None:
-                    if self.output is None:
-                        raise RuntimeError(f"{self.service} has no output stream for {result!r}")
-                    await broker.publish(result, stream=self.output, pipeline=pipe)
-                    self.metrics.count(self.source, "ok")
-                else:
-                    self.metrics.count(self.source, "ok")
-            for entry, reason in rejected:
-                fields = dead_letter_fields(
-                    origin=self.source,
-                    group=self.group,
-                    entry_id=entry.entry_id,
-                    payload=entry.fields,
-                    error=reason,
-                )
-                pipe.xadd(dead_letter_stream(self.source), fields)  # type: ignore[arg-type]
-                self.metrics.count(self.source, "dead_lettered")
-                log.warning("dead-lettered", entry_id=entry.entry_id, reason=fields["error"])
-            pipe.xack(self.source, self.group, *(entry.entry_id for entry in entries))
+                    entry = by_id[delivery.entry_id]
+                    if await self._on_failure(broker, pipe, entry, delivery, result, history):
+                        done.append(entry.entry_id)
+                    continue
+                await self._publish(broker, pipe, result)
+                done.append(delivery.entry_id)
+            if done:
+                pipe.xack(self.source, self.group, *done)
+                retried = [e.entry_id for e in entries if e.deliveries > 1 and e.entry_id in done]
+                if retried:
+                    pipe.hdel(failure_log_key(self.source, self.group), *retried)
             await pipe.execute()
+
+    async def _publish(self, broker: RedisBroker, pipe: Pipeline, result: Contract | None) -> None:
+        if isinstance(result, StageFailed):
+            await broker.publish(result, stream=FAILURES, pipeline=pipe)
+            self.metrics.count(self.source, "failed")
+            return
+        if result is not None:
+            if self.output is None:
+                raise RuntimeError(f"{self.service} has no output stream for {type(result)}")
+            await broker.publish(result, stream=self.output, pipeline=pipe)
+        self.metrics.count(self.source, "ok")
+
+    async def _on_failure(
+        self,
+        broker: RedisBroker,
+        pipe: Pipeline,
+        entry: Entry,
+        delivery: Delivery[In],
+        error: BaseException,
+        history: dict[str, dict[str, str]],
+    ) -> bool:
+        """Schedule a retry or end the entry; True when it ended (and so is to be acked)."""
+        transient = isinstance(error, RetryLater)
+        reason = error.reason if isinstance(error, RetryLater) else str(error) or repr(error)
+        requested = (
+            int(error.delay_s * 1000)
+            if isinstance(error, RetryLater) and error.delay_s is not None
+            else None
+        )
+        outcome = decide(
+            entry.deliveries,
+            transient=transient,
+            reason=reason,
+            policy=self.retry,
+            requested_delay_ms=requested,
+        )
+        now = utc_now().isoformat()
+        record = {
+            "error_type": type(error).__name__,
+            "error": reason[:2000],
+            "first_failed_at": history.get(entry.entry_id, {}).get("first_failed_at", now),
+            "last_failed_at": now,
+            "deliveries": str(entry.deliveries),
+        }
+        if isinstance(outcome, Retry):
+            # Keep it pending, but set its idle time so that the reclaim loop (which takes
+            # entries idle for reclaim_min_idle_ms) picks it up after delay_ms.
+            pipe.xclaim(
+                self.source,
+                self.group,
+                self.consumer,
+                0,
+                [entry.entry_id],
+                idle=max(self.reclaim_min_idle_ms - outcome.delay_ms, 0),
+                retrycount=entry.deliveries,
+                justid=True,
+            )
+            pipe.hset(failure_log_key(self.source, self.group), entry.entry_id, json.dumps(record))
+            self.metrics.count(self.source, "retried")
+            log.warning(
+                "will retry", entry_id=entry.entry_id, delay_ms=outcome.delay_ms, reason=reason
+            )
+            return False
+        if isinstance(outcome, GiveUp):
+            message = delivery.message
+            failure = StageFailed(
+                url=str(getattr(message, "url", "")),
+                submitted_at=getattr(message, "submitted_at", utc_now()),
+                timings=dict(getattr(message, "timings", {})),
+                stage=self.service,
+                reason=outcome.reason,
+            )
+            await broker.publish(failure, stream=FAILURES, pipeline=pipe)
+            self.metrics.count(self.source, "gave_up")
+            return True
+        assert isinstance(outcome, DeadLetter)
+        self._dead_letter(pipe, entry, outcome.reason, record["error_type"], record)
+        log.error("entry failed for good", entry_id=entry.entry_id, exc_info=error)
+        return True
+
+    def _dead_letter(
+        self,
+        pipe: Pipeline,
+        entry: Entry,
+        reason: str,
+        error_type: str,
+        record: dict[str, str] | None,
+    ) -> None:
+        now = utc_now().isoformat()
+        fields = {
+            "origin_stream": self.source,
+            "group": self.group,
+            "entry_id": entry.entry_id,
+            "error_type": error_type,
+            "error": reason[:2000],
+            "deliveries": str(entry.deliveries),
+            "first_failed_at": (record or {}).get("first_failed_at", now),
+            "last_failed_at": now,
+            "payload": _payload_json(entry.fields),
+        }
+        pipe.xadd(dead_letter_stream(self.source), fields)  # type: ignore[arg-type]
+        self.metrics.count(self.source, "dead_lettered")
+        log.warning("dead-lettered", entry_id=entry.entry_id, reason=fields["error"])
+
+    async def _failure_history(self, entry_ids: list[str]) -> dict[str, dict[str, str]]:
+        if not entry_ids:
+            return {}
+        raw = await self.redis.hmget(failure_log_key(self.source, self.group), entry_ids)
+        return {
+            entry_id: json.loads(value)
+            for entry_id, value in zip(entry_ids, raw, strict=True)
+            if value
+        }

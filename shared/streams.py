@@ -13,6 +13,7 @@ __all__ = [
     "URLS",
     "consumer_name",
     "dead_letter_stream",
+    "failure_log_key",
 ]
 
 URLS = "newsflow:urls"
@@ -24,6 +25,11 @@ FAILURES = "newsflow:failures"
 
 def dead_letter_stream(stream: str) -> str:
     return f"{stream}:dead"
+
+
+def failure_log_key(stream: str, group: str) -> str:
+    """Hash of entry id -> last failure, for entries of ``stream`` waiting to be retried."""
+    return f"newsflow:failures:{group}:{stream}"
 
 
 def consumer_name() -> str:

@@ -101,7 +101,7 @@ class Pipeline:
             self.wait_healthy(service)
 
     def wait_healthy(self, service: str) -> None:
-        url = f"http://127.0.0.1:{self.ports[service]}/healthz"
+        url = f"http://127.0.0.1:{self.ports[service]}/readyz"
         deadline = time.monotonic() + _HEALTH_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.processes[service].poll() is not None:
