@@ -13,6 +13,7 @@ from typing import TextIO
 
 from redis import Redis
 
+from newsflow import ops
 from services.classifier import cli as classifier_cli
 from services.cleaner import cli as cleaner_cli
 from services.fetcher import cli as fetcher_cli
@@ -46,7 +47,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
         return 2
     redis = Redis.from_url(SharedSettings().redis_url)
     try:
-        ids = publish_urls(redis, urls, source=args.source)
+        ids = publish_urls(redis, urls, source=args.source, force=args.force)
     finally:
         redis.close()
     print(f"published {len(ids)} URL(s)")
@@ -86,6 +87,9 @@ def parser() -> argparse.ArgumentParser:
     publish.add_argument("urls", nargs="*", help="URLs, or - to read them from stdin")
     publish.add_argument("-f", "--file", help="a file with one URL per line")
     publish.add_argument("--source", help="who submitted these URLs")
+    publish.add_argument(
+        "--force", action="store_true", help="fetch even if the URL was fetched recently"
+    )
     publish.set_defaults(run=cmd_publish)
 
     serve = commands.add_parser("serve", help="run one service in the foreground")
@@ -97,6 +101,7 @@ def parser() -> argparse.ArgumentParser:
         cleaner_cli.register,
         classifier_cli.register,
         storage_cli.register,
+        ops.register,
     ):
         register(commands)
     return root

@@ -18,7 +18,9 @@ __all__ = ["publish_urls"]
 _PIPELINE_CHUNK = 1000  # entries per round trip
 
 
-def publish_urls(redis: Redis, urls: Iterable[str], *, source: str | None = None) -> list[str]:
+def publish_urls(
+    redis: Redis, urls: Iterable[str], *, source: str | None = None, force: bool = False
+) -> list[str]:
     """Validate and XADD each URL; returns the entry ids. Invalid URLs raise before any write."""
     now = utc_now().isoformat()
     messages = [UrlSubmitted(url=url, source=source) for url in urls]
@@ -29,6 +31,8 @@ def publish_urls(redis: Redis, urls: Iterable[str], *, source: str | None = None
             fields = {"url": message.url, "submitted_at": now}
             if message.source:
                 fields["source"] = message.source
+            if force:
+                fields["force"] = "true"
             pipe.xadd(URLS, fields)  # type: ignore[arg-type]
         ids.extend(
             entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)

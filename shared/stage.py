@@ -15,6 +15,7 @@ FastStream delivers batches of new entries; this module adds what it leaves to u
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -129,10 +130,18 @@ async def ensure_group(redis: Redis, stream: str, group: str) -> None:
 
 
 def _payload_json(fields: dict[bytes, bytes]) -> str:
-    return json.dumps(
-        {k.decode(errors="replace"): v.decode(errors="replace") for k, v in fields.items()},
-        ensure_ascii=False,
-    )
+    """The entry's fields as JSON text: readable, and replayable with a plain XADD.
+
+    FastStream's binary envelope is unwrapped to its JSON body, which FastStream (and
+    ``decode_entry``) read back as is.
+    """
+    readable = {}
+    for key, value in fields.items():
+        if key == b"__data__":
+            with contextlib.suppress(Exception):
+                value, _headers = BinaryMessageFormatV1.parse(value)
+        readable[key.decode(errors="replace")] = value.decode(errors="replace")
+    return json.dumps(readable, ensure_ascii=False)
 
 
 async def _parse_ids_only(

@@ -10,6 +10,7 @@ __all__ = [
     "ARTICLES_CLEAN",
     "ARTICLES_RAW",
     "FAILURES",
+    "PIPELINE_STREAMS",
     "URLS",
     "consumer_name",
     "dead_letter_stream",
@@ -21,6 +22,7 @@ ARTICLES_RAW = "newsflow:articles:raw"
 ARTICLES_CLEAN = "newsflow:articles:clean"
 ARTICLES_CLASSIFIED = "newsflow:articles:classified"
 FAILURES = "newsflow:failures"
+PIPELINE_STREAMS = (URLS, ARTICLES_RAW, ARTICLES_CLEAN, ARTICLES_CLASSIFIED, FAILURES)
 
 
 def dead_letter_stream(stream: str) -> str:

@@ -19,7 +19,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -71,46 +71,60 @@ class Pipeline:
     database_url: str
     log_dir: Path
     allow_networks: str = "127.0.0.0/8"
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.ports: dict[str, int] = {}
 
-    def environment(self, service: str) -> dict[str, str]:
+    def environment(self, replica: str) -> dict[str, str]:
         return {
             **os.environ,
             "REDIS_URL": self.redis_url,
             "DATABASE_URL": self.database_url,
             "NEWSFLOW_FETCH_ALLOW_NETWORKS": self.allow_networks,
             "NEWSFLOW_HTTP_HOST": "127.0.0.1",
-            "NEWSFLOW_HTTP_PORT": str(self.ports[service]),
+            "NEWSFLOW_HTTP_PORT": str(self.ports[replica]),
+            **self.extra_env,
         }
 
     def start(self, services: Sequence[str] = SERVICES) -> None:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
         for service in services:
-            self.ports[service] = free_port()
-            with open(self.log_dir / f"{service}.log", "wb") as log:
-                self.processes[service] = subprocess.Popen(
-                    [sys.executable, "-m", "newsflow", "serve", service],
-                    env=self.environment(service),
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
+            self.spawn(service)
         for service in services:
-            self.wait_healthy(service)
+            self.wait_ready(service)
 
-    def wait_healthy(self, service: str) -> None:
-        url = f"http://127.0.0.1:{self.ports[service]}/readyz"
+    def spawn(self, service: str, replica: str | None = None) -> str:
+        """Start one process of ``service``; ``replica`` names a second, third... one."""
+        replica = replica or service
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.ports[replica] = free_port()
+        with open(self.log_dir / f"{replica}.log", "ab") as log:
+            self.processes[replica] = subprocess.Popen(
+                [sys.executable, "-m", "newsflow", "serve", service],
+                env=self.environment(replica),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        return replica
+
+    def kill(self, replica: str) -> None:
+        """SIGKILL: no shutdown, no acks; its pending entries must be reclaimed."""
+        process = self.processes.pop(replica)
+        process.kill()
+        process.wait()
+
+    def wait_ready(self, replica: str) -> None:
+        url = f"http://127.0.0.1:{self.ports[replica]}/readyz"
         deadline = time.monotonic() + _HEALTH_TIMEOUT_S
         while time.monotonic() < deadline:
-            if self.processes[service].poll() is not None:
-                raise RuntimeError(f"{service} exited; see {self.log_dir / service}.log")
+            if self.processes[replica].poll() is not None:
+                raise RuntimeError(f"{replica} exited; see {self.log_dir / replica}.log")
             with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=1) as response:
                 if response.status < 300:
                     return
             time.sleep(0.1)
-        raise TimeoutError(f"{service} not healthy after {_HEALTH_TIMEOUT_S:.0f}s")
+        raise TimeoutError(f"{replica} not ready after {_HEALTH_TIMEOUT_S:.0f}s")
 
     def stop(self) -> None:
         for process in self.processes.values():

@@ -5,7 +5,6 @@ URLs go in on the input stream; the test reads what storage wrote to SQLite.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,12 +16,9 @@ from newsflow.embedded import EmbeddedRedis
 from services.storage.repository import ArticleStore
 from shared.intake import publish_urls
 from shared.streams import (
-    ARTICLES_CLASSIFIED,
-    ARTICLES_CLEAN,
-    ARTICLES_RAW,
-    FAILURES,
     URLS,
 )
+from tests.integration.harness import wait_until_drained, wait_until_ended, write_pages
 from tests.paths import SEED
 
 pytestmark = pytest.mark.integration
@@ -38,20 +34,7 @@ SEED_CHROME = ("التعليقات", "الأكثر قراءة", "💡", "✨", "
 def generated_pages(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Many distinct article pages, written for this test run."""
     directory = tmp_path_factory.mktemp("pages")
-    for n in range(40):
-        paragraphs = "".join(
-            f"<p>Report {n}, paragraph {p}: the harbour authority of town {n} said on Monday "
-            f"that cargo volumes rose for the {p + 2}th month in a row, and that new cranes "
-            f"ordered last year would arrive before the winter season begins.</p>"
-            for p in range(5)
-        )
-        (directory / f"story-{n}.html").write_text(
-            f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-            f"<title>Harbour report {n}</title></head><body><nav><a href='/'>Home</a></nav>"
-            f"<article><h1>Harbour report {n}</h1>{paragraphs}</article>"
-            f"<footer>© Port News</footer></body></html>",
-            encoding="utf-8",
-        )
+    write_pages(directory, 40)
     return directory
 
 
@@ -77,36 +60,6 @@ def stack(
             redis.close()
         finally:
             pipeline.stop()
-
-
-def wait_until_ended(
-    store: ArticleStore, urls: list[str], timeout_s: float = 60.0
-) -> dict[str, str]:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        outcomes = store.outcomes(urls)
-        if len(outcomes) == len(set(urls)):
-            return dict(outcomes)
-        time.sleep(0.2)
-    pytest.fail(f"not ended: {sorted(set(urls) - set(store.outcomes(urls)))}")
-
-
-def wait_until_drained(redis: Redis, timeout_s: float = 30.0) -> None:
-    """Every group has read its stream to the end and acknowledged all of it."""
-    streams = (URLS, ARTICLES_RAW, ARTICLES_CLEAN, ARTICLES_CLASSIFIED, FAILURES)
-
-    def drained(stream: str) -> bool:
-        last = redis.xrevrange(stream, count=1)
-        return all(
-            group["pending"] == 0 and (not last or group["last-delivered-id"] == last[0][0])
-            for group in redis.xinfo_groups(stream)
-        )
-
-    deadline = time.monotonic() + timeout_s
-    while not all(drained(stream) for stream in streams):
-        if time.monotonic() > deadline:
-            pytest.fail("pipeline did not drain")
-        time.sleep(0.1)
 
 
 def test_corpus_ends_as_articles_and_recorded_failures(
