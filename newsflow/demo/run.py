@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -113,6 +114,23 @@ class Pipeline:
         process = self.processes.pop(replica)
         process.kill()
         process.wait()
+
+    def terminate(self, replica: str, timeout_s: float = 30.0) -> int:
+        """SIGTERM, as an orchestrator stops a container; returns the exit code."""
+        process = self.processes.pop(replica)
+        process.send_signal(signal.SIGTERM)
+        return process.wait(timeout=timeout_s)
+
+    def readiness(self, replica: str) -> int:
+        """HTTP status of the replica's /readyz (0 when it does not answer)."""
+        url = f"http://127.0.0.1:{self.ports[replica]}/readyz"
+        try:
+            with urllib.request.urlopen(url, timeout=3) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            return int(error.code)
+        except OSError:
+            return 0
 
     def wait_ready(self, replica: str) -> None:
         url = f"http://127.0.0.1:{self.ports[replica]}/readyz"

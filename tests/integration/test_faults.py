@@ -91,6 +91,21 @@ def test_kill_9_of_a_service_mid_batch_loses_nothing(stack: Stack) -> None:
     assert_each_stored_exactly_once(stack, urls)
 
 
+def test_sigterm_finishes_or_hands_back_the_batch_in_hand(stack: Stack) -> None:
+    stack.pipeline.spawn("cleaner", "cleaner-2")
+    stack.pipeline.wait_ready("cleaner-2")
+    urls = [f"{stack.pages_url}story-{n}.html" for n in range(300)]
+    publish_urls(stack.redis, urls)
+    while len(stack.store.outcomes(urls)) < 30:
+        time.sleep(0.05)
+
+    started = time.monotonic()
+    assert stack.pipeline.terminate("cleaner") == 0
+    assert time.monotonic() - started < 25  # within NEWSFLOW_SHUTDOWN_GRACE_S and then some
+
+    assert_each_stored_exactly_once(stack, urls)
+
+
 def test_redis_restart_with_persistence_loses_nothing(stack: Stack) -> None:
     urls = [f"{stack.pages_url}story-{n}.html" for n in range(200)]
     publish_urls(stack.redis, urls)
@@ -98,7 +113,10 @@ def test_redis_restart_with_persistence_loses_nothing(stack: Stack) -> None:
         time.sleep(0.05)
 
     stack.redis_server.stop()  # SIGTERM: redis-server fsyncs its append-only file
-    time.sleep(1.0)
+    deadline = time.monotonic() + 10
+    while stack.pipeline.readiness("storage") != 503 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert stack.pipeline.readiness("storage") == 503
     stack.redis_server.start()
 
     assert_each_stored_exactly_once(stack, urls)
