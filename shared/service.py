@@ -132,6 +132,18 @@ class Service:
             return False
 
     def asgi_app(self, extra_routes: Sequence[tuple[str, Any]] = ()) -> AsgiFastStream:
+        """The HTTP side, with a shutdown that lets the reclaim loops and FastStream's
+        readers finish their batches side by side, within one grace period."""
+        stopping: list[asyncio.Task[None]] = []
+
+        async def begin_shutdown() -> None:
+            stopping.append(asyncio.create_task(self.stop_maintenance()))
+
+        async def end_shutdown() -> None:
+            await asyncio.gather(*stopping)
+            await self.close()
+            log.info("stopped", service=self.name)
+
         live, dead = AsgiResponse(b"ok", 200), AsgiResponse(b"not live", 500)
         ready, unready = AsgiResponse(b"ready", 200), AsgiResponse(b"not ready", 503)
 
@@ -153,6 +165,8 @@ class Service:
             ],
             asyncapi_path="/docs/asyncapi",
             logger=logging.getLogger(f"newsflow.{self.name}"),
+            on_shutdown=[begin_shutdown],
+            after_shutdown=[end_shutdown],
         )
 
     # -- life cycle -----------------------------------------------------------
@@ -200,19 +214,15 @@ class Service:
 
         On a signal, uvicorn stops the broker, which stops reading and waits up to
         ``shutdown_grace_s`` for the batch in hand; whatever did not finish stays pending
-        and is reclaimed by another consumer.
+        and is reclaimed by another consumer. uvicorn then re-raises the signal, so the
+        process ends as killed by SIGTERM (exit status 143), after a clean shutdown.
         """
         configure_logging(self.name, level=self.settings.log_level, json=self.settings.log_json)
         port = self.settings.http_port or self.default_port
         await self.prepare()
         self.start_maintenance()
         log.info("starting", service=self.name, port=port, streams=[s.source for s in self.stages])
-        try:
-            await self.asgi_app().run(
-                log_level=logging.getLevelName(self.settings.log_level.upper()),
-                run_extra_options={"host": self.settings.http_host, "port": port},
-            )
-        finally:
-            await self.stop_maintenance()
-            await self.close()
-            log.info("stopped", service=self.name)
+        await self.asgi_app().run(
+            log_level=logging.getLevelName(self.settings.log_level.upper()),
+            run_extra_options={"host": self.settings.http_host, "port": port},
+        )
