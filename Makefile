@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck check bench clean
+.PHONY: install run test lint typecheck check bench train clean
 
 install: $(STAMP)
 
@@ -26,9 +26,21 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy services shared newsflow tests
+	$(BIN)/mypy services shared newsflow tests benchmarks
 
 check: lint typecheck test
+
+# Speed and quality figures for docs/benchmarks.md (reads ../shared/data at run time).
+bench: install
+	$(BIN)/python -m benchmarks.fetcher
+	$(BIN)/python -m benchmarks.extraction
+	$(BIN)/python -m benchmarks.classifier
+	$(BIN)/python -m benchmarks.storage
+	$(BIN)/python -m benchmarks.pipeline
+
+# Reproduces the shipped topic model from ../shared/data/topics.
+train: install
+	$(BIN)/python -m services.classifier.train
 
 clean:
 	rm -rf $(VENV) .newsflow .pytest_cache .mypy_cache .ruff_cache

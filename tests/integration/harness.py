@@ -3,35 +3,15 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 from redis import Redis
 
+from newsflow.demo.pages import write_pages
 from services.storage.repository import ArticleStore
 from shared.streams import PIPELINE_STREAMS
 
-
-def write_pages(directory: Path, count: int) -> list[str]:
-    """``count`` distinct article pages; returns their file names."""
-    names = []
-    for n in range(count):
-        paragraphs = "".join(
-            f"<p>Report {n}, paragraph {p}: the harbour authority of town {n} said on Monday "
-            f"that cargo volumes rose for the {p + 2}th month in a row, and that new cranes "
-            f"ordered last year would arrive before the winter season begins.</p>"
-            for p in range(5)
-        )
-        name = f"story-{n}.html"
-        (directory / name).write_text(
-            f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-            f"<title>Harbour report {n}</title></head><body><nav><a href='/'>Home</a></nav>"
-            f"<article><h1>Harbour report {n}</h1>{paragraphs}</article>"
-            f"<footer>© Port News</footer></body></html>",
-            encoding="utf-8",
-        )
-        names.append(name)
-    return names
+__all__ = ["wait_until_drained", "wait_until_ended", "write_pages"]
 
 
 def wait_until_ended(
