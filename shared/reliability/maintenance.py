@@ -124,6 +124,11 @@ class Maintenance:
                 log.warning("consumer group missing; recreating", stream=self.stage.source)
                 await ensure_group(self.redis, self.stage.source, self.stage.group)
                 claimed = 0
+            except Exception:
+                # A batch that failed as a whole (its database down, say) stays pending
+                # and comes back; the loop itself must outlive it.
+                log.exception("maintenance round failed", stream=self.stage.source)
+                claimed = 0
             if not claimed:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(
