@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import json
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -43,6 +44,7 @@ __all__ = [
     "Entry",
     "RetryLater",
     "Stage",
+    "current_entry_id",
     "decode_entry",
     "ensure_group",
     "per_item",
@@ -52,6 +54,15 @@ In = TypeVar("In", bound=Contract)
 
 log = structlog.get_logger(__name__)
 
+_current_entry_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "newsflow_entry_id", default=None
+)
+
+
+def current_entry_id() -> str | None:
+    """The stream entry id being processed in this task (set by ``per_item``)."""
+    return _current_entry_id.get()
+
 
 class RetryLater(Exception):
     """A transient failure: deliver this entry again later.
@@ -59,12 +70,17 @@ class RetryLater(Exception):
     ``delay_s`` asks for a particular delay (a ``Retry-After``, a busy host); ``None``
     leaves it to the stage's exponential backoff. Once the entry has been delivered the
     stage's maximum number of times, it ends as a ``StageFailed`` with ``reason``.
+
+    ``counts=False`` defers the entry without spending one of its deliveries: for waits
+    that are not failures (a host's politeness slot is later, another worker holds the
+    URL). A delay past the reclaim idle time is served in several hops.
     """
 
-    def __init__(self, reason: str, *, delay_s: float | None = None) -> None:
+    def __init__(self, reason: str, *, delay_s: float | None = None, counts: bool = True) -> None:
         super().__init__(reason)
         self.reason = reason
         self.delay_s = delay_s
+        self.counts = counts
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +118,7 @@ def per_item(
         structlog.contextvars.bind_contextvars(
             entry_id=delivery.entry_id, url=getattr(delivery.message, "url", None)
         )
+        _current_entry_id.set(delivery.entry_id)
         async with limit:
             return await process(delivery.message)
 
@@ -286,8 +303,9 @@ class Stage(Generic[In]):
             if isinstance(error, RetryLater) and error.delay_s is not None
             else None
         )
+        counts = not isinstance(error, RetryLater) or error.counts
         outcome = decide(
-            entry.deliveries,
+            entry.deliveries if counts else 0,
             transient=transient,
             reason=reason,
             policy=self.retry,
@@ -311,11 +329,12 @@ class Stage(Generic[In]):
                 0,
                 [entry.entry_id],
                 idle=max(self.reclaim_min_idle_ms - outcome.delay_ms, 0),
-                retrycount=entry.deliveries,
+                # XCLAIM on reclaim adds one: a deferral must not spend a delivery.
+                retrycount=entry.deliveries if counts else entry.deliveries - 1,
                 justid=True,
             )
             pipe.hset(failure_log_key(self.source, self.group), entry.entry_id, json.dumps(record))
-            self.metrics.count(self.source, "retried")
+            self.metrics.count(self.source, "retried" if counts else "deferred")
             log.warning(
                 "will retry", entry_id=entry.entry_id, delay_ms=outcome.delay_ms, reason=reason
             )

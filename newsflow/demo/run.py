@@ -86,6 +86,9 @@ class Pipeline:
             "NEWSFLOW_FETCH_ALLOW_NETWORKS": self.allow_networks,
             "NEWSFLOW_HTTP_HOST": "127.0.0.1",
             "NEWSFLOW_HTTP_PORT": str(self.ports[replica]),
+            # Every page here comes from one local server: no politeness delay for it.
+            "NEWSFLOW_FETCH_HOST_DELAY_S": "0",
+            "NEWSFLOW_FETCH_HOST_CONCURRENCY": "64",
             **self.extra_env,
         }
 

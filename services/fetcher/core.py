@@ -20,7 +20,7 @@ import ssl
 import unicodedata
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -52,6 +52,7 @@ __all__ = [
     "TransientFetchError",
     "decode_html",
     "fetch",
+    "fetch_text",
     "make_client",
     "parse_networks",
 ]
@@ -92,6 +93,7 @@ class FetchedPage:
     content_type: str  # media type only, e.g. "text/html"
     encoding: str  # the Python codec used to decode, e.g. "utf-8", "cp1256"
     html: str
+    body_bytes: int = 0  # body size after Content-Encoding was undone, before decoding
 
 
 class FetchError(Exception):
@@ -99,9 +101,10 @@ class FetchError(Exception):
 
     permanent: ClassVar[bool] = False
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, status_code: int | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.status_code = status_code  # the HTTP status, when the server answered
 
 
 class PermanentFetchError(FetchError):
@@ -115,8 +118,10 @@ class TransientFetchError(FetchError):
 
     permanent = False
 
-    def __init__(self, reason: str, *, retry_after_s: float | None = None) -> None:
-        super().__init__(reason)
+    def __init__(
+        self, reason: str, *, retry_after_s: float | None = None, status_code: int | None = None
+    ) -> None:
+        super().__init__(reason, status_code=status_code)
         self.retry_after_s = retry_after_s  # from a Retry-After header, when the server sent one
 
 
@@ -166,15 +171,37 @@ async def fetch(
     followed by httpx, whatever the client says, since every hop must pass the guard first.
     ``resolver`` is injectable so tests can fake DNS.
     """
+    return await _fetch_with(_read_page, url, client, policy, resolver)
+
+
+async def fetch_text(
+    url: str,
+    client: httpx.AsyncClient,
+    policy: FetchPolicy,
+    *,
+    resolver: Resolver = system_resolver,
+) -> FetchedPage:
+    """Like ``fetch`` (same guard, redirects, limits and statuses) but for any text file,
+    whatever its Content-Type: robots.txt is served as text/plain, text/html or nothing.
+    The body is decoded as its declared charset, else UTF-8 with replacement."""
+    return await _fetch_with(_read_text, url, client, policy, resolver)
+
+
+Reader = Callable[[str, Target, httpx.Response, FetchPolicy], Awaitable[FetchedPage]]
+
+
+async def _fetch_with(
+    read: Reader, url: str, client: httpx.AsyncClient, policy: FetchPolicy, resolver: Resolver
+) -> FetchedPage:
     try:
         async with asyncio.timeout(policy.deadline_s):
-            return await _follow(url, client, policy, resolver)
+            return await _follow(read, url, client, policy, resolver)
     except TimeoutError:
         raise TransientFetchError(f"deadline exceeded after {policy.deadline_s:g}s") from None
 
 
 async def _follow(
-    url: str, client: httpx.AsyncClient, policy: FetchPolicy, resolver: Resolver
+    read: Reader, url: str, client: httpx.AsyncClient, policy: FetchPolicy, resolver: Resolver
 ) -> FetchedPage:
     current: str | httpx.URL = url
     for _ in range(policy.max_redirects + 1):
@@ -186,7 +213,7 @@ async def _follow(
             try:
                 location = _redirect_location(response, target.url)
                 if location is None:
-                    return await _read_page(url, target, response, policy)
+                    return await read(url, target, response, policy)
             finally:
                 await response.aclose()
         current = location
@@ -300,6 +327,25 @@ async def _read_page(
         content_type=media_type,
         encoding=encoding,
         html=html,
+        body_bytes=len(body),
+    )
+
+
+async def _read_text(
+    requested: str, target: Target, response: httpx.Response, policy: FetchPolicy
+) -> FetchedPage:
+    _check_status(response)
+    media_type, charset = _parse_content_type(response.headers.get("Content-Type", ""))
+    body = await _read_body(response, policy.max_body_bytes)
+    encoding = _codec(charset) or _bom_codec(body) or "utf-8"
+    return FetchedPage(
+        url=requested,
+        final_url=str(target.url),
+        status_code=response.status_code,
+        content_type=media_type or "text/plain",
+        encoding=encoding,
+        html=body.decode(encoding, errors="replace").removeprefix("\ufeff"),
+        body_bytes=len(body),
     )
 
 
@@ -309,8 +355,8 @@ def _check_status(response: httpx.Response) -> None:
         return
     if code in _RETRYABLE_STATUS_CODES or code >= 500:
         retry_after = _retry_after_s(response.headers.get("Retry-After"))
-        raise TransientFetchError(f"HTTP {code}", retry_after_s=retry_after)
-    raise PermanentFetchError(f"HTTP {code}")
+        raise TransientFetchError(f"HTTP {code}", retry_after_s=retry_after, status_code=code)
+    raise PermanentFetchError(f"HTTP {code}", status_code=code)
 
 
 def _retry_after_s(value: str | None) -> float | None:

@@ -188,6 +188,24 @@ async def test_transient_failure_that_outlives_its_retries_is_a_recorded_failure
     assert await redis.xlen(dead_letter_stream(URLS)) == 0
 
 
+async def test_deferrals_do_not_spend_deliveries(redis: Redis, redis_url: str) -> None:
+    waits: list[str] = []
+
+    async def busy_host(message: UrlSubmitted) -> Echo:
+        if len(waits) < 4:
+            waits.append(message.url)
+            raise RetryLater("host slot later", delay_s=0.05, counts=False)
+        return Echo(url=message.url)
+
+    await redis.xadd(URLS, {"url": "https://busy.example/"})
+
+    await run_stage(redis_url, busy_host, max_deliveries=2)
+
+    assert len(waits) == 4
+    assert [body(f)["url"] for f in await entries(redis, OUTPUT)] == ["https://busy.example/"]
+    assert await redis.xlen(FAILURES) == 0
+
+
 async def test_stage_failed_results_go_to_the_failures_stream(redis: Redis, redis_url: str) -> None:
     async def refuse(message: UrlSubmitted) -> StageFailed:
         return StageFailed(

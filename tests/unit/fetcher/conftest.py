@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from redis.asyncio import Redis
+
+from services.fetcher.core import FetchPolicy, make_client, parse_networks
+from services.fetcher.guard import IPAddress
 
 Handler = Callable[[asyncio.StreamWriter], Awaitable[None]]
 Route = bytes | Handler
@@ -135,3 +141,65 @@ async def tls_server() -> AsyncIterator[LocalServer]:
 @pytest.fixture
 def test_ca() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=str(TLS_DIR / "ca.pem"))
+
+
+def sequence(*responses: bytes) -> Handler:
+    """A route answering each request with the next response, the last one for ever."""
+    remaining = list(responses)
+
+    async def answer(writer: asyncio.StreamWriter) -> None:
+        writer.write(remaining.pop(0) if len(remaining) > 1 else remaining[0])
+        await writer.drain()
+
+    return answer
+
+
+@dataclass
+class Gate:
+    """A route that holds every request until ``open`` is set: requests in flight, on demand."""
+
+    response: bytes
+    open: asyncio.Event = field(default_factory=asyncio.Event)
+    waiting: int = 0
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def __call__(self, writer: asyncio.StreamWriter) -> None:
+        self.waiting += 1
+        self.arrived.set()
+        await self.open.wait()
+        writer.write(self.response)
+        await writer.drain()
+
+    async def until_waiting(self, count: int) -> None:
+        while True:
+            self.arrived.clear()  # cleared before the check: no await in between
+            if self.waiting >= count:
+                return
+            await asyncio.wait_for(self.arrived.wait(), timeout=5)
+
+
+@pytest.fixture
+async def aredis(redis_url: str) -> AsyncIterator[Redis]:
+    """An asyncio client of the private test redis-server, flushed for this test."""
+    client = Redis.from_url(redis_url)
+    yield client
+    await client.aclose()
+
+
+LOCAL_POLICY = FetchPolicy(
+    connect_timeout_s=2.0,
+    read_timeout_s=2.0,
+    deadline_s=5.0,
+    allow_networks=parse_networks("127.0.0.0/8"),
+)
+
+
+async def no_dns(host: str, port: int) -> list[IPAddress]:
+    """Tests use literal 127.0.0.1 URLs: any name lookup is a bug, failing like NXDOMAIN."""
+    raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with make_client(LOCAL_POLICY) as client:
+        yield client
