@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import cast
 
 import pytest
 from redis import Redis
@@ -11,7 +12,7 @@ from newsflow.cli import main
 from shared.contracts import UrlSubmitted
 from shared.ops import list_dead_letters, pipeline_status, replay_dead_letters
 from shared.streams import URLS, dead_letter_stream
-from tests.shared.test_stage import Echo, body, run_stage
+from tests.shared.test_stage import Echo, Fields, body, run_stage
 
 
 @pytest.fixture
@@ -41,7 +42,7 @@ async def test_dead_letter_replay_puts_the_payload_back_and_it_goes_through(
 
     assert sync_redis.xlen(dead_letter_stream(URLS)) == 0
     [(_, out)] = sync_redis.xrange("test:output") or []
-    assert body(out)["url"] == "https://a.example/"
+    assert body(cast(Fields, out))["url"] == "https://a.example/"
 
 
 async def test_status_reports_length_pending_and_dead_letters(
