@@ -38,7 +38,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     HOME=/tmp \
     XDG_CACHE_HOME=/tmp/.cache \
-    NEWSFLOW_MODELS_DIR=/app/models
+    NEWSFLOW_CLASSIFIER_MODELS_DIR=/app/models
 USER 10001:10001
 EXPOSE 9101 9102 9103 9104
 ENTRYPOINT ["newsflow"]

@@ -67,10 +67,7 @@ class Service:
             logger=logging.getLogger(f"newsflow.{self.name}.broker"),
             graceful_timeout=self.settings.shutdown_grace_s,
         )
-        # No CLIENT SETINFO on connect: the per-service ACL users do not grant it.
-        self.redis = Redis.from_url(
-            self.settings.redis_url, health_check_interval=30, lib_name=None, lib_version=None
-        )
+        self.redis = Redis.from_url(self.settings.redis_url, health_check_interval=30)
 
     def consume(
         self,
