@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from services.classifier.core import FastTextLanguageDetector, LanguageDetector, classify
+from services.classifier.core import Classifier
 from services.classifier.settings import DEFAULT_PORT, ClassifierSettings
 from shared.contracts import ArticleClassified, ArticleCleaned
 from shared.service import Service
@@ -15,9 +15,9 @@ from shared.streams import ARTICLES_CLASSIFIED, ARTICLES_CLEAN
 __all__ = ["build", "label"]
 
 
-def label(article: ArticleCleaned, detector: LanguageDetector) -> ArticleClassified:
+def label(article: ArticleCleaned, classifier: Classifier) -> ArticleClassified:
     started = time.perf_counter()
-    labels = classify(article.title, article.text, detector)
+    labels = classifier.classify(article.title, article.text)
     timings = {**article.timings, "classify": time.perf_counter() - started}
     return ArticleClassified(
         **article.model_dump(exclude={"timings", "schema_version"}),
@@ -26,17 +26,20 @@ def label(article: ArticleCleaned, detector: LanguageDetector) -> ArticleClassif
         language_confidence=labels.language_confidence,
         topic=labels.topic,
         topic_confidence=labels.topic_confidence,
+        topic_probabilities=labels.topic_probabilities,
+        needs_review=labels.needs_review,
+        topic_reason=labels.topic_reason,
         model_version=labels.model_version,
     )
 
 
 def build(shared: SharedSettings, settings: ClassifierSettings | None = None) -> Service:
-    del settings  # nothing to tune yet; kept so every service builds the same way
+    settings = settings or ClassifierSettings()
     service = Service("classifier", shared, default_port=DEFAULT_PORT)
-    detector = FastTextLanguageDetector()
+    classifier = Classifier.load(settings.models_dir, settings.min_topic_confidence)
 
     async def process(article: ArticleCleaned) -> ArticleClassified:
-        return label(article, detector)
+        return label(article, classifier)
 
     service.consume(
         ARTICLES_CLEAN,

@@ -1,0 +1,103 @@
+"""The numpy runtime must give the probabilities scikit-learn gives for the same model."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import pytest
+
+from services.classifier.core import Classifier
+from services.classifier.model import TopicModel, load_topic_models
+from services.classifier.text import topic_features
+from services.classifier.train import Recipe, export, fit
+from tests.paths import REPO
+
+_WORDS = {
+    "politics": "minister parliament election vote party government treaty",
+    "economy": "bank market shares inflation profit trade company",
+    "sports": "match goal league coach player cup season",
+    "scitech": "software phone internet research computer data robot",
+}
+_COMMON = "the said on monday week report year people new"
+
+
+def _synthetic(count: int, seed: int) -> tuple[list[list[str]], np.ndarray]:
+    rng = random.Random(seed)
+    topics = sorted(_WORDS)
+    features, labels = [], []
+    for _ in range(count):
+        topic = rng.choice(topics)
+        own = rng.choices(_WORDS[topic].split(), k=rng.randint(1, 6))
+        noise = rng.choices(f"{_COMMON} {_WORDS[rng.choice(topics)]}".split(), k=8)
+        features.append(topic_features(" ".join(own[:2]), " ".join(own[2:] + noise)))
+        labels.append(topic)
+    return features, np.array(labels)
+
+
+class Trained(NamedTuple):
+    vectorizer: Any  # scikit-learn ships no type information
+    model: Any
+    path: Path
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
+    features, labels = _synthetic(400, seed=1)
+    vectorizer, model = fit(features, labels, Recipe(min_df=2))
+    path = tmp_path_factory.mktemp("models") / "topic-xx.npz"
+    export(path, "xx", vectorizer, model)
+    return Trained(vectorizer, model, path)
+
+
+def test_numpy_inference_reproduces_sklearn(trained: Trained) -> None:
+    vectorizer, model, path = trained
+    runtime = TopicModel.load(path)
+    features, _ = _synthetic(50, seed=2)
+    expected = model.predict_proba(vectorizer.transform(features))
+    assert runtime.topics == tuple(model.classes_)
+    for row, sample in zip(expected, features, strict=True):
+        got = runtime.probabilities(sample)
+        assert got is not None
+        # float16 coefficients: equal to about three decimals, same winner.
+        assert np.allclose([got[t] for t in runtime.topics], row, atol=2e-3)
+        assert max(got, key=got.__getitem__) == model.classes_[row.argmax()]
+
+
+def test_export_is_byte_for_byte_reproducible(trained: Trained, tmp_path: Path) -> None:
+    vectorizer, model, path = trained
+    again = tmp_path / "topic-xx.npz"
+    export(again, "xx", vectorizer, model)
+    assert again.read_bytes() == path.read_bytes()
+    assert TopicModel.load(again).version == TopicModel.load(path).version
+
+
+def test_unknown_words_give_no_probabilities(trained: Trained) -> None:
+    assert TopicModel.load(trained.path).probabilities(["zzz", "qqq"]) is None
+
+
+def test_models_are_found_by_language(trained: Trained) -> None:
+    models = load_topic_models(trained.path.parent)
+    assert list(models) == ["xx"]
+    assert len(models["xx"].version) == 12
+
+
+def test_shipped_models_cover_arabic_and_english() -> None:
+    models = load_topic_models()
+    assert {"ar", "en"} <= set(models)
+    for model in models.values():
+        assert set(model.topics) == {"culture", "economy", "politics", "scitech", "sports"}
+
+
+def test_services_do_not_need_scikit_learn() -> None:
+    code = "import sys, services.classifier.app; sys.exit('sklearn' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False, cwd=REPO).returncode == 0
+
+
+def test_a_models_directory_without_models_fails_at_start_up(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"no topic-<language>\.npz"):
+        Classifier.load(tmp_path)
