@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+from prometheus_client import Counter
+
 from services.classifier.core import Classifier
 from services.classifier.settings import DEFAULT_PORT, ClassifierSettings
 from shared.contracts import ArticleClassified, ArticleCleaned
@@ -37,9 +39,17 @@ def build(shared: SharedSettings, settings: ClassifierSettings | None = None) ->
     settings = settings or ClassifierSettings()
     service = Service("classifier", shared, default_port=DEFAULT_PORT)
     classifier = Classifier.load(settings.models_dir, settings.min_topic_confidence)
+    mix = Counter(
+        "newsflow_classified_articles",
+        "Articles labelled, by language and topic (topic 'none' when left for review).",
+        ["language", "topic"],
+        registry=service.registry,
+    )
 
     async def process(article: ArticleCleaned) -> ArticleClassified:
-        return label(article, classifier)
+        labelled = label(article, classifier)
+        mix.labels(labelled.language, labelled.topic or "none").inc()
+        return labelled
 
     service.consume(
         ARTICLES_CLEAN,
