@@ -1,16 +1,26 @@
-"""``newsflow extract``: the cleaner's core on local files."""
+"""``newsflow extract``: the cleaner's core on local files.
+
+Each output line holds the extraction fields of the ``ArticleCleaned`` record the
+service would publish for that page (the tracking fields of a fetched page aside).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from services.cleaner.app import article_record
 from services.cleaner.core import NotAnArticle, clean
 from shared.console import print_json_line
 
 __all__ = ["register"]
+
+
+def _json_value(value: object) -> object:
+    return value.isoformat() if isinstance(value, datetime) else value
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
@@ -23,21 +33,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
             print_json_line({"input": name, "error": f"not an article: {error.reason}"})
             status = 1
             continue
-        print_json_line(
-            {
-                "input": name,
-                "title": extracted.title,
-                "text": extracted.text,
-                "description": extracted.description,
-                "authors": extracted.authors,
-                "published_at": extracted.published_at.isoformat()
-                if extracted.published_at
-                else None,
-                "site_name": extracted.site_name,
-                "language_hint": extracted.language_hint,
-                "extraction_method": extracted.method,
-            }
-        )
+        record = {key: _json_value(value) for key, value in article_record(extracted).items()}
+        print_json_line({"input": name, **record})
     return status
 
 

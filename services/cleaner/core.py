@@ -9,21 +9,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement  # type: ignore[import-untyped,unused-ignore]
 
 from services.cleaner.chrome import strip_chrome, strip_leading_chrome
 from services.cleaner.extraction import (
+    EXTRACTION_MODES,
     Attempt,
     Metadata,
     baseline_attempt,
-    extraction_attempts,
+    extract_with,
     page_metadata,
 )
+from services.cleaner.fingerprint import fingerprint
 from services.cleaner.htmlpage import (
     PageMeta,
+    drop_inert,
     looks_like_html,
     parse_datetime,
     parse_html,
@@ -34,23 +38,29 @@ from services.cleaner.plaintext import split_paragraphs, split_title
 from services.cleaner.titles import (
     drop_title_repeats,
     host_label,
+    is_site_name,
     strip_site_name,
-    title_from_text,
 )
 
 __all__ = [
     "MAX_LINK_TEXT_SHARE",
+    "MAX_PAGE_CHARS",
     "MIN_ARTICLE_CHARS",
     "MIN_PROSE_COVERAGE",
     "RESCUE_LENGTH_FACTOR",
     "Extracted",
     "NotAnArticle",
+    "check_size",
     "clean",
     "clean_html",
+    "clean_task",
     "clean_text",
     "normalize",
 ]
 
+# Longest page accepted, in characters: the largest news pages weigh a few hundred
+# kilobytes; beyond this lies a data dump or an attack, not an article.
+MAX_PAGE_CHARS = 5_000_000
 # Shortest body accepted as an article. News briefs run to a few hundred
 # characters, while what remains of a login wall, cookie page, error page or
 # section front after cleaning is usually well under this.
@@ -79,6 +89,12 @@ class Extracted:
     site_name: str | None
     language_hint: str | None  # ISO 639-1 code declared by the page, when there is one
     method: str  # "trafilatura", "trafilatura-fallback", "trafilatura-baseline", "plaintext"
+    content_hash: str  # exact-duplicate fingerprint (see fingerprint.py)
+    simhash: str  # near-duplicate signature, 16 hex digits
+    canonical_url: str | None = None  # absolute http(s) URL
+    modified_at: datetime | None = None
+    top_image: str | None = None  # absolute http(s) URL
+    tags: list[str] = field(default_factory=list)
 
 
 class NotAnArticle(Exception):
@@ -134,21 +150,47 @@ def _title_variants(page: PageMeta, meta: Metadata) -> list[str]:
 
 def _choose_title(variants: Sequence[str], site_names: Sequence[str | None]) -> str | None:
     for variant in variants:
-        if title := strip_site_name(variant, site_names):
+        title = strip_site_name(variant, site_names)
+        if title and not is_site_name(title, site_names):
             return title
     return None
 
 
-def _html_article(attempt: Attempt, title: str | None, page: PageMeta, meta: Metadata) -> Extracted:
+def _absolute_url(raw: str | None, base: str | None) -> str | None:
+    """``raw`` resolved against the page's URL; None unless it is an http(s) URL."""
+    if not raw:
+        return None
+    try:
+        resolved = urljoin(base, raw) if base else raw
+        parts = urlsplit(resolved)
+    except ValueError:  # a malformed URL in the markup
+        return None
+    return resolved if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def _html_article(
+    attempt: Attempt, title: str | None, page: PageMeta, meta: Metadata, url: str | None
+) -> Extracted:
+    body = attempt.paragraphs
+    if title is None:  # no usable headline markup: the text's own first line, as for plain text
+        title, body = split_title(body)
+    text = "\n\n".join(body or attempt.paragraphs)
+    prints = fingerprint(text)
     return Extracted(
-        title=title or title_from_text(attempt.paragraphs[0]),
-        text="\n\n".join(attempt.paragraphs),
+        title=title,
+        text=text,
         description=normalize(meta.description or "") or None,
         authors=_authors(meta.author),
         published_at=page.published_at or parse_datetime(meta.date),
         site_name=page.site_name or meta.site_name,
         language_hint=page.language,
         method=attempt.method,
+        content_hash=prints.content_hash,
+        simhash=prints.simhash,
+        canonical_url=_absolute_url(page.canonical_url, url),
+        modified_at=page.modified_at,
+        top_image=_absolute_url(page.top_image, url),
+        tags=[tag for raw in page.tags if (tag := normalize(raw))],
     )
 
 
@@ -189,8 +231,10 @@ def _extract_article(
     """The first trafilatura mode giving an article that covers the page's prose;
     failing that the best partial one; failing that trafilatura's baseline."""
     selection = _Selection(page, titles)
-    for attempt in extraction_attempts(tree, url):
-        if (accepted := selection.accept(attempt)) is None:
+    for mode in EXTRACTION_MODES:
+        if mode.rescue_only and selection.partial is not None:
+            continue
+        if (accepted := selection.accept(extract_with(tree, url, mode))) is None:
             continue
         if selection.covers_page(accepted):
             return accepted
@@ -214,11 +258,12 @@ def clean_html(html: str, url: str | None = None) -> Extracted:
     if tree is None:
         raise NotAnArticle("not parseable as HTML")
     page = read_page_meta(tree)
-    meta = page_metadata(tree, url)
+    meta = page_metadata(tree, url, with_date=page.published_at is None)
     variants = _title_variants(page, meta)
     title = _choose_title(variants, (page.site_name, meta.site_name, host_label(url)))
+    drop_inert(tree, furniture=page.prose_chars > 0)
     article = _extract_article(tree, url, page, [*variants, title])
-    return _html_article(article, title, page, meta)
+    return _html_article(article, title, page, meta, url)
 
 
 def clean_text(text: str) -> Extracted:
@@ -232,20 +277,39 @@ def clean_text(text: str) -> Extracted:
     body = _tidy(body, [title])
     if (rejection := _rejection(body)) is not None:
         raise NotAnArticle(rejection)
+    text = "\n\n".join(body)
+    prints = fingerprint(text)
     return Extracted(
         title=title,
-        text="\n\n".join(body),
+        text=text,
         description=None,
         authors=[],
         published_at=None,
         site_name=None,
         language_hint=None,
         method="plaintext",
+        content_hash=prints.content_hash,
+        simhash=prints.simhash,
     )
+
+
+def check_size(content: str, max_chars: int = MAX_PAGE_CHARS) -> None:
+    """Refuse a page too large to be worth parsing (and to hold in memory several times)."""
+    if len(content) > max_chars:
+        raise NotAnArticle(
+            f"page too large ({len(content) / 1e6:.1f}M characters, limit {max_chars / 1e6:g}M)"
+        )
 
 
 def clean(content: str, url: str | None = None) -> Extracted:
     """Clean HTML or plain text, whichever ``content`` is."""
+    check_size(content)
     if looks_like_html(content):
         return clean_html(content, url)
     return clean_text(content)
+
+
+def clean_task(task: tuple[str, str | None]) -> Extracted:
+    """:func:`clean` taking one argument, as a worker pool calls it."""
+    content, url = task
+    return clean(content, url)

@@ -8,23 +8,27 @@ that is only links).
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import trafilatura
+from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 from lxml.html import HtmlElement  # type: ignore[import-untyped,unused-ignore]
 
+from services.cleaner.jsonld import json_ld_documents, json_ld_strings, json_ld_values
 from services.cleaner.normalize import fold, normalize
 
 __all__ = [
+    "MetaIndex",
     "PageMeta",
+    "drop_inert",
     "language_code",
     "looks_like_html",
+    "meta_index",
     "parse_datetime",
     "parse_html",
     "read_page_meta",
@@ -47,6 +51,16 @@ _PUBLISHED_META_KEYS = (
     "publishdate", "publish-date", "publication_date", "dc.date.issued", "dcterms.issued",
     "dc.date", "dcterms.created", "date",
 )  # fmt: skip
+_MODIFIED_META_KEYS = (
+    "article:modified_time", "og:updated_time", "article:modified", "datemodified",
+    "last-modified", "dcterms.modified",
+)  # fmt: skip
+_IMAGE_META_KEYS = (
+    "og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src",
+)  # fmt: skip
+_TAG_LIST_META_KEYS = ("news_keywords", "parsely-tags", "sailthru.tags")
+_MAX_TAGS = 30  # beyond this, keyword stuffing rather than tagging
+_MAX_TAG_CHARS = 100
 _EARLIEST_PLAUSIBLE_YEAR = 1990  # the web; older values are placeholder dates
 
 # Paragraphs outside the page furniture: the most text an article on the page can have.
@@ -57,7 +71,10 @@ _HTML_SNIFF_RE = re.compile(
     r"<(?:!doctype\s+html|html|head|body|meta|title|article|main|div|p|h[1-6]|br|section|span)\b",
     re.IGNORECASE,
 )
-_SNIFF_CHARS = 4096  # markup shows up at the top of any real page
+_SNIFF_CHARS = 4096
+# Elements that never hold article text (see drop_inert).
+_INERT_TAGS = ("style", "svg", "noscript", "template", "link", "meta", "iframe")
+_FURNITURE_TAGS = ("nav", "aside", "footer")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +89,10 @@ class PageMeta:
     published_at: datetime | None
     link_texts: frozenset[str]
     prose_chars: int  # text in <p> outside header/nav/aside/footer: the most an article can be
+    modified_at: datetime | None = None
+    canonical_url: str | None = None  # as written: may be relative
+    top_image: str | None = None  # as written: may be relative
+    tags: list[str] = field(default_factory=list)
 
 
 def parse_html(html: str) -> HtmlElement | None:
@@ -87,28 +108,36 @@ def _one_line(text: str) -> str:
     return " ".join(normalize(text).split())
 
 
-def _meta_values(tree: HtmlElement, *keys: str) -> list[str]:
-    """Non-empty <meta> contents for ``keys`` (property/name/http-equiv), in key order.
+MetaIndex = dict[str, list[str]]
+
+
+def meta_index(tree: HtmlElement) -> MetaIndex:
+    """Non-empty <meta> contents by lower-cased property/name/http-equiv, in page order.
+
+    Built once per page: a page has dozens of <meta> and the cleaner asks for many keys.
+    """
+    index: MetaIndex = {}
+    for meta in tree.iter("meta"):
+        content = meta.get("content")
+        if not content or not (content := _one_line(content)):
+            continue
+        for name in (meta.get("property"), meta.get("name"), meta.get("http-equiv")):
+            if key := (name or "").strip().lower():
+                index.setdefault(key, []).append(content)
+    return index
+
+
+def _meta_values(index: MetaIndex, *keys: str) -> list[str]:
+    """The first content of each of ``keys`` present, in key order.
 
     Key order, not document order: og:title wins over a twitter:title that some
     sites truncate, wherever each one sits.
     """
-    wanted = [key.lower() for key in keys]
-    found: dict[str, str] = {}
-    for meta in tree.iter("meta"):
-        for name in (meta.get("property"), meta.get("name"), meta.get("http-equiv")):
-            key = (name or "").strip().lower()
-            if (
-                key in wanted
-                and key not in found
-                and (content := _one_line(meta.get("content") or ""))
-            ):
-                found[key] = content
-    return [found[key] for key in wanted if key in found]
+    return [index[key][0] for key in keys if key in index]
 
 
-def _meta_content(tree: HtmlElement, *keys: str) -> str | None:
-    return next(iter(_meta_values(tree, *keys)), None)
+def _meta_content(index: MetaIndex, *keys: str) -> str | None:
+    return next(iter(_meta_values(index, *keys)), None)
 
 
 def _element_text(element: HtmlElement) -> str:
@@ -141,14 +170,14 @@ def language_code(raw: str | None) -> str | None:
     return _DEPRECATED_639_1.get(primary, primary)
 
 
-def _language(tree: HtmlElement) -> str | None:
+def _language(tree: HtmlElement, metas: MetaIndex) -> str | None:
     # <html lang> is what the page declares for its own content; og:locale and
     # content-language are site-wide settings, so they only fill in.
     declared = (
         tree.get("lang"),
         tree.get("{http://www.w3.org/XML/1998/namespace}lang"),
-        _meta_content(tree, "og:locale"),
-        _meta_content(tree, "content-language", "language", "dc.language"),
+        _meta_content(metas, "og:locale"),
+        _meta_content(metas, "content-language", "language", "dc.language"),
     )
     for raw in declared:
         # content-language may list several ("ar, en"): the first is the main one
@@ -180,50 +209,73 @@ def parse_datetime(raw: str | None) -> datetime | None:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
-def _json_ld_values(node: Any, key: str) -> Iterator[str]:
-    """Every string value of ``key`` anywhere in a JSON-LD document (they nest in @graph)."""
-    if isinstance(node, dict):
-        for name, value in node.items():
-            if name == key and isinstance(value, str):
-                yield value
-            else:
-                yield from _json_ld_values(value, key)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _json_ld_values(item, key)
+def _first_datetime(raw_values: Iterable[str | None]) -> datetime | None:
+    return next((parsed for raw in raw_values if (parsed := parse_datetime(raw))), None)
 
 
-def _json_ld_published(tree: HtmlElement) -> str | None:
-    for script in tree.iter("script"):
-        if (script.get("type") or "").strip().lower() != "application/ld+json":
-            continue
-        try:
-            document = json.loads(script.text or "")
-        except ValueError:  # broken JSON-LD is common; the other sources remain
-            continue
-        for value in _json_ld_values(document, "datePublished"):
-            return value
-    return None
+ItempropDates = dict[str, list[str | None]]
 
 
-def _published_at(tree: HtmlElement) -> datetime | None:
-    # Explicit "published" markup carries a time and a zone; trafilatura's date
-    # (htmldate) only has the day, so it is used later as the last resort.
-    itemprop = tree.xpath("//*[@itemprop='datePublished']")
-    candidates = (
-        *_meta_values(tree, *_PUBLISHED_META_KEYS),
-        _json_ld_published(tree),
-        *(
-            el.get("content") or el.get("datetime")
-            for el in itemprop
-            if isinstance(el, HtmlElement)
-        ),
+def _itemprop_dates(tree: HtmlElement) -> ItempropDates:
+    """Microdata datePublished/dateModified values, in one pass over the page."""
+    dates: ItempropDates = {"datePublished": [], "dateModified": []}
+    xpath = "//*[@itemprop='datePublished' or @itemprop='dateModified']"
+    for element in tree.xpath(xpath):
+        if isinstance(element, HtmlElement):
+            value = element.get("content") or element.get("datetime")
+            dates[element.get("itemprop")].append(value)
+    return dates
+
+
+def _declared_time(
+    key: str, meta_keys: Iterable[str], metas: MetaIndex, json_ld: list[Any], items: ItempropDates
+) -> datetime | None:
+    """The first parseable time among <meta>, JSON-LD ``key`` and microdata ``key``."""
+    return _first_datetime(
+        (*_meta_values(metas, *meta_keys), next(json_ld_strings(json_ld, key), None), *items[key])
     )
-    for raw in candidates:
-        parsed = parse_datetime(raw)
-        if parsed is not None:
-            return parsed
-    return None
+
+
+def _canonical_url(tree: HtmlElement, metas: MetaIndex) -> str | None:
+    links = tree.xpath("//link[@href]")
+    canonical = [
+        link.get("href").strip()
+        for link in links
+        if "canonical" in (link.get("rel") or "").lower().split()
+    ]
+    return next((url for url in canonical if url), None) or _meta_content(metas, "og:url")
+
+
+def _keyword_lists(metas: MetaIndex, json_ld: list[Any]) -> Iterator[str]:
+    """Tags one by one: article:tag <meta>s and JSON-LD lists hold one tag per value
+    (which may contain a comma); news_keywords, a lone article:tag and JSON-LD strings
+    hold a comma-separated list."""
+    article_tags = metas.get("article:tag", [])
+    if len(article_tags) == 1:  # some sites pack the whole list into one
+        yield from article_tags[0].split(",")
+    else:
+        yield from article_tags
+    for key in _TAG_LIST_META_KEYS:
+        for value in metas.get(key, []):
+            yield from value.split(",")
+    for value in json_ld_values(json_ld, "keywords"):
+        if isinstance(value, list):
+            yield from (item for item in value if isinstance(item, str))
+        elif isinstance(value, str):
+            yield from value.split(",")
+
+
+def _tags(metas: MetaIndex, json_ld: list[Any]) -> list[str]:
+    """Editorial tags; the catch-all "keywords" <meta> only when nothing better is given."""
+    fallback = (tag for value in metas.get("keywords", []) for tag in value.split(","))
+    tags: dict[str, str] = {}
+    for source in (_keyword_lists(metas, json_ld), fallback):
+        for raw in source:
+            if (tag := _one_line(raw)) and len(tag) <= _MAX_TAG_CHARS:
+                tags.setdefault(fold(tag), tag)
+        if tags:
+            break
+    return list(tags.values())[:_MAX_TAGS]
 
 
 def _link_texts(tree: HtmlElement) -> frozenset[str]:
@@ -236,16 +288,43 @@ def _prose_chars(tree: HtmlElement) -> int:
 
 
 def read_page_meta(tree: HtmlElement) -> PageMeta:
+    metas, json_ld, items = meta_index(tree), json_ld_documents(tree), _itemprop_dates(tree)
+    # Explicit "published" markup carries a time and a zone; trafilatura's date
+    # (htmldate) only has the day, so it is used later as the last resort.
+    published = _declared_time("datePublished", _PUBLISHED_META_KEYS, metas, json_ld, items)
     return PageMeta(
-        og_title=_meta_content(tree, "og:title", "twitter:title"),
+        og_title=_meta_content(metas, "og:title", "twitter:title"),
         h1=_first_h1(tree),
         html_title=_html_title(tree),
-        site_name=_meta_content(tree, "og:site_name", "application-name"),
-        language=_language(tree),
-        published_at=_published_at(tree),
+        site_name=_meta_content(metas, "og:site_name", "application-name"),
+        language=_language(tree, metas),
+        published_at=published,
         link_texts=_link_texts(tree),
         prose_chars=_prose_chars(tree),
+        modified_at=_declared_time("dateModified", _MODIFIED_META_KEYS, metas, json_ld, items),
+        canonical_url=_canonical_url(tree, metas),
+        top_image=_meta_content(metas, *_IMAGE_META_KEYS),
+        tags=_tags(metas, json_ld),
     )
+
+
+def drop_inert(tree: HtmlElement, *, furniture: bool) -> None:
+    """Remove, in place, what holds no article text and that trafilatura would only
+    remove itself after walking it with its many XPath rules: scripts (JSON-LD kept,
+    for trafilatura's baseline), styles, inline SVG, embedded frames, metadata; with
+    ``furniture``, also <nav>, <aside> and <footer>.
+
+    trafilatura deletes all of these in every mode; the only exception is its recall
+    mode, which keeps the furniture when no paragraph exists outside it, so pass
+    ``furniture`` only when the page has prose elsewhere. Call this once the page's
+    metadata has been read.
+    """
+    scripts = [s for s in tree.iter("script") if s.get("type") != "application/ld+json"]
+    for script in scripts:
+        script.drop_tree()  # keeps the tail text
+    etree.strip_elements(tree, *_INERT_TAGS, with_tail=False)
+    if furniture:
+        etree.strip_elements(tree, *_FURNITURE_TAGS, with_tail=False)
 
 
 def looks_like_html(content: str) -> bool:

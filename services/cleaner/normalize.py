@@ -11,7 +11,7 @@ import html
 import re
 import unicodedata
 
-__all__ = ["fold", "normalize"]
+__all__ = ["fold", "matching_key", "normalize"]
 
 # Invisible characters that carry no meaning in extracted prose but break
 # matching and tokenisation: zero-width space/non-joiner/joiner, word joiner,
@@ -60,5 +60,40 @@ def fold(text: str) -> str:
     Lighter than :func:`normalize` (no entity decoding, no line handling) because it
     runs on every link of a page; text from lxml has its entities decoded already.
     """
-    text = unicodedata.normalize("NFC", text).translate(_DROP_TABLE)
+    if not text.isascii():  # most link texts are: skip what cannot change them
+        text = unicodedata.normalize("NFC", text).translate(_DROP_TABLE)
     return _NON_WORD_RE.sub(" ", text.casefold()).strip()
+
+
+# Arabic marks that spelling may or may not show: tashkeel (fathatan..sukun), maddah and
+# hamza above/below, the other Arabic combining marks, superscript alef, Quranic
+# annotation marks, and tatweel (kashida), which only stretches a word.
+_ARABIC_OPTIONAL = (
+    "\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e4\u06e7\u06e8\u06ea-\u06ed\u0640"
+)
+_ARABIC_OPTIONAL_RE = re.compile(f"[{_ARABIC_OPTIONAL}]+")
+# Letters written interchangeably: hamzated and wasla alefs, alef maqsura for ya, ta
+# marbuta for ha; Arabic-Indic and Persian digits for ASCII digits.
+_ARABIC_FOLDS = str.maketrans(
+    {
+        **dict.fromkeys("أإآٱ", "ا"),
+        "ى": "ي",
+        "ة": "ه",
+        **{chr(0x0660 + d): str(d) for d in range(10)},
+        **{chr(0x06F0 + d): str(d) for d in range(10)},
+    }
+)
+
+
+def matching_key(text: str) -> str:
+    """The form two texts share when they say the same thing: for de-duplication and
+    classification only, never shown (the published text keeps its spelling).
+
+    NFKC (Arabic presentation forms and full-width letters become plain letters),
+    invisible and bidi controls dropped, Arabic diacritics and tatweel removed, alef
+    forms, alef maqsura and ta marbuta folded, digits made ASCII, case folded,
+    punctuation and symbols removed and whitespace collapsed to single spaces.
+    """
+    text = unicodedata.normalize("NFKC", html.unescape(text)).translate(_DROP_TABLE)
+    text = _ARABIC_OPTIONAL_RE.sub("", text).translate(_ARABIC_FOLDS).casefold()
+    return _NON_WORD_RE.sub(" ", text).strip()

@@ -12,6 +12,7 @@ __all__ = [
     "MAX_TITLE_CHARS",
     "drop_title_repeats",
     "host_label",
+    "is_site_name",
     "looks_like_title",
     "strip_site_name",
     "title_from_text",
@@ -20,7 +21,7 @@ __all__ = [
 # Longer than any real headline (news sites cap theirs well below this), so a first
 # line beyond it is the start of the story rather than its title.
 MAX_TITLE_CHARS = 250
-# A title derived from the first sentence is cut here, at a word boundary.
+# A title derived from the first sentence is cut here, at a clause or word boundary.
 _DERIVED_TITLE_CHARS = 120
 
 # " | Site", " - Site", " — Site", " :: Site", " · Site", " » Site".
@@ -59,10 +60,19 @@ def _names_site(text: str, site_keys: set[str]) -> bool:
     return any(key == site or (len(key) >= 4 and key in site) for site in site_keys)
 
 
+def _site_keys(site_names: Iterable[str | None]) -> set[str]:
+    return {_site_key(name) for name in site_names if name} - {""}
+
+
+def is_site_name(text: str, site_names: Iterable[str | None]) -> bool:
+    """Whether ``text`` is just the site's name (a <title> on a bare page, say)."""
+    return _site_key(text) in _site_keys(site_names)
+
+
 def strip_site_name(title: str, site_names: Iterable[str | None]) -> str:
     """Remove a " | Site Name" suffix (or "Site Name | " prefix) naming the site."""
     title = normalize(title)
-    site_keys = {_site_key(name) for name in site_names if name} - {""}
+    site_keys = _site_keys(site_names)
     separators = list(_AFFIX_SEPARATOR_RE.finditer(title))
     if not site_keys or not separators:
         return title

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import gzip
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from services.cleaner.bench_extraction import main, page_counts, score
+from services.cleaner.scoring import page_counts, score
+from tests.paths import REPO
 
 
 def test_identical_text_is_perfect() -> None:
@@ -45,7 +48,7 @@ def test_score_averages_pages_then_takes_f1() -> None:
     assert result.f1 == pytest.approx(2 * 0.75 * (2 / 3) / (0.75 + 2 / 3))
 
 
-def test_main_runs_on_a_tiny_data_set(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_benchmark_runs_on_a_tiny_data_set(tmp_path: Path) -> None:
     paragraphs = [
         f"Paragraph {i} of a story about the council and its new bridge plans." for i in range(6)
     ]
@@ -57,9 +60,18 @@ def test_main_runs_on_a_tiny_data_set(tmp_path: Path, capsys: pytest.CaptureFixt
     truth = {"a.html.gz": {"body": paragraphs, "url": "https://example.com/a"}}
     (tmp_path / "ground_truth.json").write_text(json.dumps(truth))
 
-    main(["--data", str(tmp_path)])
+    command = ["-m", "benchmarks.extraction", "--data", str(tmp_path), "--rounds", "1"]
+    run = subprocess.run(
+        [sys.executable, *command, "--workers", "1"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
 
-    output = capsys.readouterr().out
+    output = run.stdout
     assert "1 pages from" in output
     assert "newsflow clean_html" in output
     assert "F1=1.0000" in output
+    assert "newsflow pool x1" in output

@@ -159,6 +159,19 @@ class TestHtmlPages:
         assert result.language_hint is None
         assert result.published_at is None or result.published_at.tzinfo is not None
 
+    def test_title_that_is_only_the_site_name_is_skipped(self) -> None:
+        body = "<p>" + "A sentence long enough to count as part of a real news story. " * 6 + "</p>"
+        page = (
+            '<html><head><title>The Daily Planet</title><meta property="og:site_name"'
+            ' content="The Daily Planet"></head><body><div class="story">'
+            f"<h2>Council approves bridge</h2>{body}</div></body></html>"
+        )
+
+        result = clean_html(page)
+
+        assert result.title == "Council approves bridge"
+        assert result.text.startswith("A sentence long enough")
+
     def test_fragment_without_html_skeleton(self) -> None:
         fragment = "<h1>Short headline</h1>" + "<p>Paragraph of an article body with words.</p>" * 8
 

@@ -9,13 +9,11 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from services.cleaner.core import Extracted, clean, clean_html, clean_text
-
-SEED_PATH = Path("/work/shared/seeds/000_59205ff8b6276687.txt")
+from tests.paths import SEED as SEED_PATH
 
 SEED_TITLE = "لافروف يطلب مشاركة عسكريين أمريكيين في مراقبة الهدنة في سوريا"
 SEED_SUBHEADINGS = ("نشر الوثائق المرتبطة بوقف إطلاق النار", "المساعدات الإنسانية")
