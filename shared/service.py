@@ -36,6 +36,24 @@ Hook = Callable[[], Awaitable[Any]]
 log = get_logger(__name__)
 
 
+class _MountingApp(AsgiFastStream):
+    """AsgiFastStream matches routes by exact path; this also routes whole prefixes
+    (the storage service's read API lives under one)."""
+
+    def __init__(self, *args: Any, mounts: Sequence[tuple[str, Any]] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.mounts = [(prefix.rstrip("/"), app) for prefix, app in mounts]
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket"):
+            for prefix, app in self.mounts:
+                if scope["path"] == prefix or scope["path"].startswith(prefix + "/"):
+                    root = scope.get("root_path", "") + prefix
+                    await app({**scope, "root_path": root}, receive, send)
+                    return
+        await super().__call__(scope, receive, send)
+
+
 @dataclass
 class Service:
     """One running service: its broker, its own Redis client, its stages and hooks."""
@@ -50,6 +68,7 @@ class Service:
     stages: list[Stage[Any]] = field(init=False, default_factory=list)
     on_startup: list[Hook] = field(init=False, default_factory=list)
     on_shutdown: list[Hook] = field(init=False, default_factory=list)
+    mounts: list[tuple[str, Any]] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -111,6 +130,10 @@ class Service:
         )
         return stage
 
+    def mount(self, prefix: str, app: Any) -> None:
+        """Serve an ASGI app (a FastAPI one, say) under ``prefix`` on the service's port."""
+        self.mounts.append((prefix, app))
+
     # -- health ---------------------------------------------------------------
 
     def is_live(self) -> bool:
@@ -155,8 +178,9 @@ class Service:
         async def readyz(scope: Any) -> AsgiResponse:
             return ready if await self.is_ready() else unready
 
-        return AsgiFastStream(
+        return _MountingApp(
             self.broker,
+            mounts=self.mounts,
             asgi_routes=[
                 ("/metrics", make_asgi_app(self.registry)),
                 ("/healthz", healthz),

@@ -42,6 +42,7 @@ __all__ = [
     "BatchProcessor",
     "Delivery",
     "Entry",
+    "Reject",
     "RetryLater",
     "Stage",
     "current_entry_id",
@@ -81,6 +82,10 @@ class RetryLater(Exception):
         self.reason = reason
         self.delay_s = delay_s
         self.counts = counts
+
+
+class Reject(Exception):
+    """This entry can never succeed (a row the database refuses): dead-letter it now."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,6 +309,9 @@ class Stage(Generic[In]):
             else None
         )
         counts = not isinstance(error, RetryLater) or error.counts
+        if isinstance(error, Reject):
+            self._dead_letter(pipe, entry, reason, type(error.__cause__ or error).__name__, None)
+            return True
         outcome = decide(
             entry.deliveries if counts else 0,
             transient=transient,

@@ -8,12 +8,13 @@ from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError, OperationalError, StatementError
 
+from services.storage.api import create_api
 from services.storage.repository import ArticleStore
-from services.storage.settings import DEFAULT_PORT, StorageSettings
+from services.storage.settings import API_PREFIX, DEFAULT_PORT, StorageSettings
 from shared.contracts import ArticleClassified, Contract, StageFailed
 from shared.service import Service
 from shared.settings import SharedSettings
-from shared.stage import BatchProcessor, Delivery, Result
+from shared.stage import BatchProcessor, Delivery, Reject, Result
 from shared.streams import ARTICLES_CLASSIFIED, FAILURES
 
 __all__ = ["batch_writer", "build"]
@@ -50,19 +51,30 @@ def _save_one(save: Callable[[Sequence[T]], int], message: T) -> Result:
     except OperationalError:
         raise
     except (DBAPIError, StatementError) as error:
-        return error
+        # The database refuses this row for good: retrying cannot help.
+        rejected = Reject(f"refused by the database: {error}")
+        rejected.__cause__ = error
+        return rejected
     return None
 
 
 def build(shared: SharedSettings, settings: StorageSettings | None = None) -> Service:
     settings = settings or StorageSettings()
-    store = ArticleStore.from_url(settings.database_url)
+    store = ArticleStore.from_url(
+        settings.database_url, story_max_distance=settings.story_max_distance_bits
+    )
     service = Service("storage", shared, default_port=DEFAULT_PORT)
 
-    async def create_schema() -> None:
+    async def upgrade_schema() -> None:
+        # Every replica runs it; the migration lock makes all but the first wait and no-op.
         await asyncio.to_thread(store.create_schema)
 
-    service.on_startup.append(create_schema)
+    async def close_store() -> None:
+        await asyncio.to_thread(store.close)
+
+    service.on_startup.append(upgrade_schema)
+    service.on_shutdown.append(close_store)
     service.consume(ARTICLES_CLASSIFIED, ArticleClassified, batch_writer(store.save_articles))
     service.consume(FAILURES, StageFailed, batch_writer(store.save_failures))
+    service.mount(API_PREFIX, create_api(store))
     return service

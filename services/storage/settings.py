@@ -1,12 +1,17 @@
+"""Storage settings: ``DATABASE_URL`` and ``NEWSFLOW_STORAGE_*``."""
+
 from __future__ import annotations
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["DEFAULT_DATABASE_URL", "DEFAULT_PORT", "StorageSettings"]
+from services.storage.stories import MAX_STORY_DISTANCE
+
+__all__ = ["API_PREFIX", "DEFAULT_DATABASE_URL", "DEFAULT_PORT", "StorageSettings"]
 
 DEFAULT_PORT = 9104
 DEFAULT_DATABASE_URL = "sqlite:///.newsflow/newsflow.db"
+API_PREFIX = "/api"  # where the read API is served on the service's HTTP port
 
 
 class StorageSettings(BaseSettings):
@@ -18,4 +23,10 @@ class StorageSettings(BaseSettings):
         default=DEFAULT_DATABASE_URL,
         validation_alias=AliasChoices("DATABASE_URL", "NEWSFLOW_STORAGE_DATABASE_URL"),
         description="any SQLAlchemy URL; a SQLite file by default",
+    )
+    story_max_distance_bits: int = Field(
+        default=3,
+        ge=0,
+        le=MAX_STORY_DISTANCE,
+        description="SimHash bits two articles may differ in and still be one story",
     )

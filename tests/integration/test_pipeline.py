@@ -5,6 +5,9 @@ URLs go in on the input stream; the test reads what storage wrote to SQLite.
 
 from __future__ import annotations
 
+import json
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +26,9 @@ from tests.paths import SEED
 
 pytestmark = pytest.mark.integration
 
+# (redis, store, corpus base URL, generated pages base URL, the running pipeline)
+Stack = tuple[Redis, ArticleStore, str, str, Pipeline]
+
 
 SEED_TITLE = "لافروف يطلب مشاركة عسكريين أمريكيين في مراقبة الهدنة في سوريا"
 SEED_SUBHEADINGS = ("نشر الوثائق المرتبطة بوقف إطلاق النار", "المساعدات الإنسانية")
@@ -39,9 +45,7 @@ def generated_pages(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def stack(
-    tmp_path_factory: pytest.TempPathFactory, generated_pages: Path
-) -> Iterator[tuple[Redis, ArticleStore, str, str]]:
+def stack(tmp_path_factory: pytest.TempPathFactory, generated_pages: Path) -> Iterator[Stack]:
     """A running pipeline; yields (redis, store, corpus base URL, generated pages base URL)."""
     workdir = tmp_path_factory.mktemp("stack")
     database_url = f"sqlite:///{workdir / 'newsflow.db'}"
@@ -56,16 +60,16 @@ def stack(
             store = ArticleStore.from_url(database_url)
             store.create_schema()
             redis = Redis.from_url(redis_server.url)
-            yield redis, store, corpus_base, generated_base
+            yield redis, store, corpus_base, generated_base, pipeline
             redis.close()
         finally:
             pipeline.stop()
 
 
 def test_corpus_ends_as_articles_and_recorded_failures(
-    stack: tuple[Redis, ArticleStore, str, str],
+    stack: Stack,
 ) -> None:
-    redis, store, base, _ = stack
+    redis, store, base, _, _ = stack
     urls = corpus_urls(base)
     publish_urls(redis, urls, source="test")
 
@@ -85,9 +89,9 @@ def test_corpus_ends_as_articles_and_recorded_failures(
 
 
 def test_seed_article_is_stored_clean_and_labelled(
-    stack: tuple[Redis, ArticleStore, str, str],
+    stack: Stack,
 ) -> None:
-    redis, store, base, _ = stack
+    redis, store, base, _, _ = stack
     url = base + "ar-lavrov-kerry-syria.html"
     # force: the corpus test may have fetched it moments ago.
     publish_urls(redis, [url], force=True)
@@ -112,9 +116,9 @@ def test_seed_article_is_stored_clean_and_labelled(
 
 
 def test_plain_xadd_from_any_client_is_ingested(
-    stack: tuple[Redis, ArticleStore, str, str],
+    stack: Stack,
 ) -> None:
-    redis, store, _, generated = stack
+    redis, store, _, generated, _ = stack
     url = generated + "story-0.html"
     # Exactly what `redis-cli XADD newsflow:urls '*' url <URL>` sends.
     redis.xadd(URLS, {"url": url})
@@ -123,9 +127,9 @@ def test_plain_xadd_from_any_client_is_ingested(
 
 
 def test_many_pages_end_as_as_many_articles_and_duplicates_are_stored_once(
-    stack: tuple[Redis, ArticleStore, str, str],
+    stack: Stack,
 ) -> None:
-    redis, store, _, generated = stack
+    redis, store, _, generated, _ = stack
     urls = [f"{generated}story-{n}.html" for n in range(1, 40)]
     publish_urls(redis, urls + urls[:10])
 
@@ -136,3 +140,17 @@ def test_many_pages_end_as_as_many_articles_and_duplicates_are_stored_once(
     stored = [a for a in store.list_articles(limit=10_000) if a.url in set(urls)]
     assert len(stored) == len(urls)
     assert {a.title for a in stored} == {f"Harbour report {n}" for n in range(1, 40)}
+
+
+def test_read_api_on_the_storage_port_finds_arabic_words(stack: Stack) -> None:
+    redis, store, base, _, pipeline = stack
+    url = base + "ar-lavrov-kerry-syria.html"
+    publish_urls(redis, [url], force=True)
+    wait_until_ended(store, [url])
+    api = f"http://127.0.0.1:{pipeline.ports['storage']}/api"
+
+    with urllib.request.urlopen(f"{api}/articles?q={urllib.parse.quote('لافروف')}") as reply:
+        found = json.load(reply)
+    assert SEED_TITLE in [article["title"] for article in found["items"]]
+    with urllib.request.urlopen(f"{api}/openapi.json") as reply:
+        assert "/articles" in json.load(reply)["paths"]

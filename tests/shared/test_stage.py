@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 from shared.contracts import Contract, StageFailed, UrlSubmitted
 from shared.service import Service
 from shared.settings import SharedSettings
-from shared.stage import RetryLater, per_item
+from shared.stage import Reject, RetryLater, per_item
 from shared.streams import FAILURES, URLS, consumer_name, dead_letter_stream, failure_log_key
 
 OUTPUT = "test:output"
@@ -186,6 +186,25 @@ async def test_transient_failure_that_outlives_its_retries_is_a_recorded_failure
     assert body(failure)["stage"] == "fetcher"
     assert body(failure)["reason"] == "gave up after 2 deliveries: HTTP 503"
     assert await redis.xlen(dead_letter_stream(URLS)) == 0
+
+
+async def test_rejected_entry_is_dead_lettered_without_retries(
+    redis: Redis, redis_url: str
+) -> None:
+    calls: list[str] = []
+
+    async def refuse(message: UrlSubmitted) -> Echo:
+        calls.append(message.url)
+        raise Reject("refused by the database: value too long") from ValueError("too long")
+
+    await redis.xadd(URLS, {"url": "https://long.example/"})
+
+    await run_stage(redis_url, refuse, max_deliveries=5)
+
+    assert calls == ["https://long.example/"]
+    [dead] = await entries(redis, dead_letter_stream(URLS))
+    assert dead[b"error_type"] == b"ValueError"
+    assert dead[b"deliveries"] == b"1"
 
 
 async def test_deferrals_do_not_spend_deliveries(redis: Redis, redis_url: str) -> None:

@@ -2,130 +2,18 @@
 
 from __future__ import annotations
 
-import functools
 import json
-import os
 import sqlite3
 import threading
-import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from services.storage.repository import ArticleStore, StoredArticle, content_hash
-from shared.contracts import ArticleClassified, StageFailed
-
-POSTGRES_URL = os.environ.get(
-    "NEWSFLOW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-
-
-@functools.cache
-def _postgres_unavailable() -> str | None:
-    """Why PostgreSQL cannot be used, or None; checked once per session."""
-    try:
-        engine = sa.create_engine(POSTGRES_URL, connect_args={"connect_timeout": 2})
-        with engine.connect():
-            pass
-        engine.dispose()
-    except (ImportError, sa.exc.SQLAlchemyError) as exc:
-        detail = str(exc).splitlines()[0]
-        return f"PostgreSQL not reachable at {POSTGRES_URL}: {type(exc).__name__}: {detail}"
-    return None
-
-
-class Database:
-    """One isolated database; hands out stores on it, each with its own engine and pool."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self._stores: list[ArticleStore] = []
-
-    def store(self) -> ArticleStore:
-        store = ArticleStore.from_url(self.url)
-        store.create_schema()
-        self._stores.append(store)
-        return store
-
-    def close(self) -> None:
-        for store in self._stores:
-            store.close()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        db = Database(f"sqlite:///{tmp_path / 'newsflow.db'}")
-        yield db
-        db.close()
-        return
-    if reason := _postgres_unavailable():
-        pytest.skip(reason)
-    yield from _postgres_schema()
-
-
-def _postgres_schema() -> Iterator[Database]:
-    """A throwaway schema, selected through the connection's search_path."""
-    schema = f"test_{uuid.uuid4().hex}"
-    admin = sa.create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = sa.make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    db = Database(url.render_as_string(hide_password=False))
-    try:
-        yield db
-    finally:
-        db.close()
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
-@pytest.fixture
-def store(database: Database) -> ArticleStore:
-    return database.store()
-
-
-T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
-
-
-def article(url: str, **changes: Any) -> ArticleClassified:
-    fields: dict[str, Any] = {
-        "url": url,
-        "final_url": url + "?amp",
-        "submitted_at": T0,
-        "fetched_at": T0 + timedelta(seconds=2),
-        "title": f"Title of {url}",
-        "text": f"Body of {url}.",
-        "description": "A description",
-        "authors": ["Ada Lovelace", "Alan Turing"],
-        "published_at": T0 - timedelta(days=1),
-        "site_name": "Example News",
-        "extraction_method": "trafilatura",
-        "language": "en",
-        "language_confidence": 0.98,
-        "topic": "science",
-        "topic_confidence": 0.7,
-        "model_version": "clf-1",
-        "timings": {"fetcher": 0.25, "cleaner": 0.5},
-    }
-    return ArticleClassified(**(fields | changes))
-
-
-def failure(url: str, failed_at: datetime = T0, reason: str = "HTTP 404") -> StageFailed:
-    return StageFailed(
-        url=url,
-        submitted_at=T0,
-        stage="fetcher",
-        reason=reason,
-        failed_at=failed_at,
-        timings={"fetcher": 1.5},
-    )
+from tests.unit.storage.factories import T0, Database, article, failure
 
 
 def only(store: ArticleStore) -> StoredArticle:
@@ -358,3 +246,126 @@ def test_content_hash_ignores_whitespace_and_unicode_form() -> None:
 
     assert content_hash(f" {composed} ", "a\n\nb") == content_hash(decomposed, "a b")
     assert content_hash("a", "b c") != content_hash("a b", "c")
+
+
+# -- canonical URLs ----------------------------------------------------------------------
+
+
+def test_urls_with_one_canonical_url_are_one_article(store: ArticleStore) -> None:
+    canonical = "https://news.example/story"
+    same = {"canonical_url": canonical, "title": "Story", "text": "Body."}
+    sent = [
+        article("https://news.example/story?utm_source=x", **same),
+        article("https://m.news.example/story", **same),
+    ]
+
+    assert store.save_articles(sent[:1]) == 1
+    assert store.save_articles(sent[1:]) == 0  # same content under the same key: no-op
+
+    stored = only(store)
+    assert (stored.canonical_url, stored.url) == (canonical, sent[0].url)
+    assert store.outcomes([a.url for a in sent]) == {a.url: "stored" for a in sent}
+
+
+def test_url_published_twice_stays_one_article_when_its_canonical_link_changes(
+    store: ArticleStore,
+) -> None:
+    url = "https://news.example/a"
+    store.save_articles([article(url)])  # no canonical link the first time
+
+    later = T0 + timedelta(hours=1)
+    moved = article(url, canonical_url="https://news.example/a-moved", fetched_at=later, text="v2")
+    assert store.save_articles([moved]) == 1
+
+    stored = only(store)
+    assert (stored.canonical_url, stored.text, stored.revision) == (url, "v2", 2)
+
+
+@pytest.mark.parametrize(
+    "canonical",
+    ["https://news.example/", "https://news.example", "/relative/path", "ftp://news.example/a"],
+)
+def test_implausible_canonical_links_are_ignored(store: ArticleStore, canonical: str) -> None:
+    urls = ["https://news.example/one", "https://news.example/two"]
+
+    store.save_articles([article(url, canonical_url=canonical) for url in urls])
+
+    assert sorted(a.canonical_url for a in store.list_articles()) == urls
+
+
+def test_site_is_the_host_the_page_came_from(store: ArticleStore) -> None:
+    store.save_articles(
+        [article("https://feed.example/r/1", final_url="https://WWW.News.Example/a")]
+    )
+
+    assert only(store).site == "news.example"
+
+
+# -- revisions ---------------------------------------------------------------------------
+
+
+def test_every_revision_is_kept(store: ArticleStore) -> None:
+    url = "https://a.example/history"
+    later = T0 + timedelta(hours=1)
+    store.save_articles([article(url, text="first")])
+    store.save_articles([article(url, text="second", fetched_at=later)])
+    store.save_articles([article(url, text="second", fetched_at=later, topic="politics")])
+
+    stored = only(store)
+    revisions = store.revisions(stored.id)
+    assert [(r.revision, r.text) for r in revisions] == [(1, "first"), (2, "second")]
+    assert revisions[1].fetched_at == later
+    assert (stored.revision, stored.topic) == (2, "politics")
+    assert store.revisions(stored.id + 1) == []
+
+
+def test_older_fetch_never_overwrites_newer_content(store: ArticleStore) -> None:
+    url = "https://a.example/late"
+    store.save_articles([article(url, text="new", fetched_at=T0 + timedelta(hours=2))])
+
+    assert store.save_articles([article(url, text="old", fetched_at=T0)]) == 0
+
+    assert (only(store).text, only(store).revision) == ("new", 1)
+
+
+def test_newest_fetch_wins_within_a_batch(store: ArticleStore) -> None:
+    url = "https://a.example/batch"
+    newer = article(url, text="newer", fetched_at=T0 + timedelta(hours=1))
+
+    store.save_articles([newer, article(url, text="older")])
+
+    assert only(store).text == "newer"
+
+
+def test_new_contract_fields_round_trip(store: ArticleStore) -> None:
+    sent = article(
+        "https://a.example/full",
+        modified_at=T0,
+        top_image="https://a.example/img.jpg",
+        tags=["harbour", "ships"],
+        topic_probabilities={"science": 0.7, "politics": 0.3},
+        needs_review=True,
+        topic_reason=None,
+        simhash="00ff00ff00ff00ff",
+    )
+    store.save_articles([sent])
+
+    stored = only(store)
+    assert (stored.modified_at, stored.top_image, stored.tags) == (T0, sent.top_image, sent.tags)
+    assert stored.topic_probabilities == {"science": 0.7, "politics": 0.3}
+    assert (stored.needs_review, stored.simhash, stored.story_id) == (True, sent.simhash, stored.id)
+    assert store.get_article(stored.id) == stored
+    assert store.get_article(stored.id + 100) is None
+
+
+def test_too_long_url_fails_the_batch_and_writes_nothing(database: Database) -> None:
+    if database.dialect != "postgresql":
+        pytest.skip("SQLite does not enforce VARCHAR lengths")
+    store = database.store()
+    good, bad = article("https://a.example/ok"), article("https://a.example/" + "x" * 2100)
+
+    with pytest.raises(sa.exc.DBAPIError):
+        store.save_articles([good, bad])
+
+    assert store.list_articles() == []
+    assert store.outcomes([good.url]) == {}

@@ -1,0 +1,305 @@
+"""The write path of a batch of articles, inside the batch's one transaction.
+
+1. Every submitted URL is bound to the canonical URL it first resolved to
+   (``article_urls``), so a URL published twice is stored once even if the page's
+   canonical link changes in between.
+2. On PostgreSQL, advisory locks on the batch's SimHash band values serialise replicas
+   that store near-duplicates at the same moment (SQLite has one writer anyway).
+3. New articles get ids up front and a story: a stored or earlier near-duplicate's, or
+   their own id when they are the first seen (by fetch time).
+4. One ``INSERT ... ON CONFLICT (canonical_url) DO UPDATE`` writes them all, so replicas
+   saving the same article at once never race; changed content bumps ``revision`` and a
+   trigger (see the migrations) keeps the superseded content in ``article_revisions``.
+
+Locks are taken phase by phase, each phase in key order (URLs, band values, canonical
+URLs), so concurrent batches cannot deadlock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from sqlalchemy import Connection, Row, and_, bindparam, case, func, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.expression import ColumnElement
+
+from shared.contracts import MAX_URL_LENGTH, ArticleClassified, StageFailed
+
+from .query import site_of_host
+from .schema import BAND_COLUMNS, ArticleRow, ArticleUrlRow, Base, FailureRow, as_utc
+from .stories import BandIndex, Signed, bands, parse_simhash, probe_sets
+
+__all__ = ["article_key", "chunks", "content_hash", "write_articles", "write_failures"]
+
+_IN_CHUNK = 500  # keeps IN lists far below every backend's bound-parameter limit
+_STORY_LOCK_SPACE = 0x6E66  # first key of pg_advisory_xact_lock(int, int) for band locks
+_ARTICLES = ArticleRow.__table__.c
+_URLS = ArticleUrlRow.__table__.c
+_FAILURES = FailureRow.__table__.c
+# The message fields that are also columns (a set, as pydantic's ``include`` wants).
+_ARTICLE_FIELDS = set(_ARTICLES.keys()) & ArticleClassified.model_fields.keys()
+_FAILURE_FIELDS = set(_FAILURES.keys()) & StageFailed.model_fields.keys()
+# Columns an update never touches: identity, first submitted URL, story, and revision
+# (which is computed).
+_KEPT_ON_UPDATE = frozenset({"id", "canonical_url", "url", "revision", "story_id"})
+# What the article upsert returns for each row it wrote: id, canonical_url, story_id.
+_Written = Row[int, str, int]
+
+
+def write_articles(
+    conn: Connection, articles: Sequence[ArticleClassified], now: datetime, distance: int
+) -> int:
+    """Upsert a batch; returns how many articles were inserted or changed."""
+    keys = _resolve_keys(conn, articles)
+    latest: dict[str, dict[str, Any]] = {}
+    for article in articles:
+        values = _article_values(article, keys[article.url], now)
+        kept = latest.get(values["canonical_url"])
+        if kept is None or as_utc(values["fetched_at"]) >= as_utc(kept["fetched_at"]):
+            latest[values["canonical_url"]] = values
+    order = sorted(latest)
+    signatures = {key: parse_simhash(latest[key]["simhash"]) for key in order}
+    existing = _existing(conn, order)
+    for key, (article_id, story_id) in existing.items():
+        latest[key].update(id=article_id, story_id=story_id)
+    first_seen = sorted(
+        (key for key in order if key not in existing),
+        key=lambda key: (as_utc(latest[key]["fetched_at"]), key),
+    )
+    allocated = dict(zip(first_seen, _allocate_ids(conn, len(first_seen)), strict=True))
+    probes = probe_sets(_signed(signatures[key] for key in first_seen), distance)
+    if conn.dialect.name == "postgresql":
+        _lock_bands(conn, probes)
+    index = BandIndex(distance, _candidates(conn, probes))
+    for key, (article_id, story_id) in existing.items():
+        # Their new content too: a near-copy of it in this batch joins their story.
+        if (signature := signatures[key]) is not None:
+            index.add(Signed(article_id, story_id, signature))
+    for key, article_id in allocated.items():
+        story_id = index.assign(article_id, signatures[key])
+        latest[key].update(id=article_id, story_id=story_id)
+    written = conn.execute(_article_upsert(conn.dialect.name), [latest[k] for k in order]).all()
+    _repair_stories(conn, written, allocated)
+    return len(written)
+
+
+def write_failures(conn: Connection, failures: Sequence[StageFailed]) -> int:
+    """Upsert by URL, keeping the latest failure; returns how many rows changed."""
+    chronological = sorted(failures, key=lambda failure: as_utc(failure.failed_at))
+    latest = {f.url: f.model_dump(include=_FAILURE_FIELDS) for f in chronological}
+    if not latest:
+        return 0
+    rows = [latest[url] for url in sorted(latest)]
+    return len(conn.execute(_failure_upsert(conn.dialect.name), rows).all())
+
+
+def content_hash(title: str, text: str) -> str:
+    """SHA-256 of title and text, blind to Unicode composition and whitespace reflow."""
+    normalised = "\n".join(_normalise(part) for part in (title, text))
+    return hashlib.sha256(normalised.encode()).hexdigest()
+
+
+def _normalise(text: str) -> str:
+    # The cleaner already hands over NFC text: checking is much cheaper than normalising.
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    return " ".join(text.split())
+
+
+def article_key(article: ArticleClassified) -> str:
+    """The canonical URL when the page declared a plausible one, else the submitted URL."""
+    canonical = article.canonical_url
+    if canonical and _plausible_canonical(canonical, article.final_url):
+        return canonical
+    return article.url
+
+
+def _plausible_canonical(canonical: str, final_url: str) -> bool:
+    if len(canonical) > MAX_URL_LENGTH:
+        return False
+    parts = urlsplit(canonical)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return False
+    # Some sites point every page's canonical link at their home page; trusting that
+    # would fold all their articles into one row.
+    at_root = parts.path in ("", "/") and not parts.query
+    return not at_root or urlsplit(final_url).path in ("", "/")
+
+
+def _resolve_keys(conn: Connection, articles: Sequence[ArticleClassified]) -> dict[str, str]:
+    """Bind each new submitted URL to its key; return every URL's key, first binding first."""
+    proposed = {article.url: article_key(article) for article in articles}
+    urls = sorted(proposed)
+    bind = _insert(conn.dialect.name, ArticleUrlRow).on_conflict_do_nothing(
+        index_elements=[_URLS.url]
+    )
+    # On SQLite this first write also takes the database's write lock for the batch.
+    conn.execute(bind, [{"url": url, "canonical_url": proposed[url]} for url in urls])
+    resolved: dict[str, str] = {}
+    for chunk in chunks(urls):
+        query = select(_URLS.url, _URLS.canonical_url).where(_URLS.url.in_(chunk))
+        resolved.update((url, key) for url, key in conn.execute(query))
+    return resolved
+
+
+def _article_values(article: ArticleClassified, key: str, now: datetime) -> dict[str, Any]:
+    values = article.model_dump(include=_ARTICLE_FIELDS)
+    signature = parse_simhash(article.simhash)
+    host = urlsplit(article.final_url).hostname or urlsplit(article.url).hostname or ""
+    values.update(
+        canonical_url=key,
+        site=site_of_host(host),
+        stored_at=now,
+        revision=1,
+        content_hash=content_hash(article.title, article.text),
+        simhash=None if signature is None else f"{signature:016x}",
+    )
+    band_values = (None,) * len(BAND_COLUMNS) if signature is None else bands(signature)
+    values.update(zip(BAND_COLUMNS, band_values, strict=True))
+    return values
+
+
+def _signed(signatures: Iterable[int | None]) -> list[int]:
+    return [signature for signature in signatures if signature is not None]
+
+
+def _existing(conn: Connection, keys: Sequence[str]) -> dict[str, tuple[int, int]]:
+    found: dict[str, tuple[int, int]] = {}
+    for chunk in chunks(keys):
+        query = select(_ARTICLES.canonical_url, _ARTICLES.id, _ARTICLES.story_id).where(
+            _ARTICLES.canonical_url.in_(chunk)
+        )
+        found.update(
+            (key, (article_id, story_id)) for key, article_id, story_id in conn.execute(query)
+        )
+    return found
+
+
+def _allocate_ids(conn: Connection, count: int) -> list[int]:
+    """Ids for new rows, known before the insert so that stories can name them."""
+    if count == 0:
+        return []
+    if conn.dialect.name == "postgresql":
+        sequence = func.pg_get_serial_sequence("articles", "id")
+        query = select(func.nextval(sequence)).select_from(func.generate_series(1, count))
+        return sorted(conn.scalars(query))
+    # SQLite: the batch holds the only write lock (taken by _resolve_keys), so no other
+    # writer can take these ids before the batch commits.
+    last = conn.scalar(select(func.coalesce(func.max(_ARTICLES.id), 0)))
+    return list(range(int(last or 0) + 1, int(last or 0) + 1 + count))
+
+
+def _lock_bands(conn: Connection, probes: list[set[int]]) -> None:
+    """Two near-duplicates share a probed band value, so a second batch that stores a
+    near-copy of a first one's new article waits here until the first commits, and then
+    sees that article among the candidates. (A batch that finds a row it thought new
+    already inserted by then is handled by ``_repair_stories``.)"""
+    keys = sorted((band << 16) | value for band, values in enumerate(probes) for value in values)
+    if not keys:
+        return
+    conn.execute(
+        text(
+            "SELECT count(pg_advisory_xact_lock(:space, k)) FROM "
+            "(SELECT unnest(CAST(:keys AS integer[])) AS k ORDER BY 1) AS ordered"
+        ),
+        {"space": _STORY_LOCK_SPACE, "keys": keys},
+    )
+
+
+def _candidates(conn: Connection, probes: list[set[int]]) -> list[Signed]:
+    """Stored articles that share a probed band value: one query, an index lookup per band."""
+    found: dict[int, Signed] = {}
+    if not any(probes):
+        return []
+    largest = max(len(values) for values in probes)
+    for start in range(0, largest, _IN_CHUNK // len(probes)):
+        end = start + _IN_CHUNK // len(probes)
+        matches = [
+            _ARTICLES[BAND_COLUMNS[band]].in_(sorted(values)[start:end])
+            for band, values in enumerate(probes)
+            if len(values) > start
+        ]
+        query = select(_ARTICLES.id, _ARTICLES.story_id, _ARTICLES.simhash).where(or_(*matches))
+        for article_id, story_id, simhash in conn.execute(query):
+            if (signature := parse_simhash(simhash)) is not None:
+                found[article_id] = Signed(article_id, story_id, signature)
+    return list(found.values())
+
+
+def _repair_stories(
+    conn: Connection, written: Sequence[_Written], allocated: dict[str, int]
+) -> None:
+    """Re-point stories named after an id that was never inserted.
+
+    A row thought new can turn out to exist (another replica inserted the same canonical
+    URL meanwhile, with other content): articles of this batch that joined its story
+    then join the story of the row that does exist.
+    """
+    inserted = {article_id for article_id, _, _ in written}
+    phantoms = {
+        article_id: key for key, article_id in allocated.items() if article_id not in inserted
+    }
+    orphans = [
+        (article_id, story_id) for article_id, _, story_id in written if story_id in phantoms
+    ]
+    if not orphans:
+        return
+    real = _existing(conn, sorted(set(phantoms.values())))
+    repoint = [
+        {"b_id": article_id, "b_story": real[phantoms[story_id]][1]}
+        for article_id, story_id in orphans
+    ]
+    conn.execute(
+        update(ArticleRow)
+        .where(ArticleRow.id == bindparam("b_id"))
+        .values(story_id=bindparam("b_story")),
+        repoint,
+    )
+
+
+def _insert(dialect: str, row: type[Base]) -> sqlite.Insert | postgresql.Insert:
+    return postgresql.insert(row) if dialect == "postgresql" else sqlite.insert(row)
+
+
+def _article_upsert(dialect: str) -> Any:
+    stmt = _insert(dialect, ArticleRow)
+    new, old = stmt.excluded, _ARTICLES
+    content_changed = old.content_hash != new.content_hash
+    labels_changed = or_(
+        old.language != new.language,
+        old.topic.is_distinct_from(new.topic),
+        old.model_version != new.model_version,
+    )
+    updates: dict[str, ColumnElement[Any]] = {
+        column.key: new[column.key] for column in _ARTICLES if column.key not in _KEPT_ON_UPDATE
+    }
+    updates["revision"] = case((content_changed, old.revision + 1), else_=old.revision)
+    # RETURNING yields only the rows actually written, skipped no-ops excluded.
+    return stmt.on_conflict_do_update(
+        index_elements=[old.canonical_url],
+        set_=updates,
+        where=and_(new.fetched_at >= old.fetched_at, or_(content_changed, labels_changed)),
+    ).returning(old.id, old.canonical_url, old.story_id)
+
+
+def _failure_upsert(dialect: str) -> Any:
+    stmt = _insert(dialect, FailureRow)
+    new, old = stmt.excluded, _FAILURES
+    updates = {column.key: new[column.key] for column in _FAILURES if column.key != "url"}
+    # Out-of-order delivery must not let an older failure overwrite a newer one.
+    return stmt.on_conflict_do_update(
+        index_elements=[old.url], set_=updates, where=new.failed_at > old.failed_at
+    ).returning(old.url)
+
+
+_Item = TypeVar("_Item")
+
+
+def chunks(items: Sequence[_Item]) -> Iterable[Sequence[_Item]]:
+    for start in range(0, len(items), _IN_CHUNK):
+        yield items[start : start + _IN_CHUNK]

@@ -1,0 +1,55 @@
+"""The storage stage's batch writer over a real store: bad rows out, good rows in."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from services.storage.app import batch_writer
+from services.storage.repository import ArticleStore
+from shared.contracts import ArticleClassified
+from shared.stage import Delivery, Reject
+from tests.unit.storage.factories import Database, article
+
+
+async def test_a_batch_is_written_in_one_go(store: ArticleStore) -> None:
+    process = batch_writer(store.save_articles)
+    batch = [Delivery(f"{n}-0", article(f"https://a.example/{n}")) for n in range(3)]
+
+    assert list(await process(batch)) == [None, None, None]
+    assert len(store.list_articles()) == 3
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        article("https://a.example/" + "x" * 2100),  # longer than the url column
+        article("https://a.example/nul", text="a\x00b"),  # PostgreSQL text cannot hold NUL
+    ],
+    ids=["too-long-url", "nul-byte"],
+)
+async def test_only_the_rows_the_database_refuses_are_rejected(
+    database: Database, bad: ArticleClassified
+) -> None:
+    if database.dialect != "postgresql":
+        pytest.skip("SQLite stores both of these as they are")
+    store = database.store()
+    process = batch_writer(store.save_articles)
+    good = [article("https://a.example/1"), article("https://a.example/2")]
+    batch = [Delivery("1-0", good[0]), Delivery("2-0", bad), Delivery("3-0", good[1])]
+
+    results = list(await process(batch))
+
+    assert [results[0], results[2]] == [None, None]
+    assert isinstance(results[1], Reject)
+    assert isinstance(results[1].__cause__, sa.exc.DBAPIError)
+    assert sorted(a.url for a in store.list_articles()) == [a.url for a in good]
+
+
+async def test_a_lost_database_leaves_the_batch_pending() -> None:
+    store = ArticleStore.from_url("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    process = batch_writer(store.save_articles)
+
+    with pytest.raises(sa.exc.OperationalError):
+        await process([Delivery("1-0", article("https://a.example/1"))])
+    store.close()

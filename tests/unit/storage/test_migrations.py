@@ -1,0 +1,91 @@
+"""Alembic migrations: applied once however many replicas start, and matching the models."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from services.storage import migrate
+from services.storage.database import create_database_engine
+from services.storage.schema import Base
+from tests.unit.storage.factories import Database, article
+
+# Full-text search lives only in the migrations (dialect-specific DDL).
+_SEARCH_OBJECTS = ("articles_fts", "ix_articles_search")
+
+
+def _not_search(obj: Any, name: str | None, *_: Any) -> bool:
+    return not (name or "").startswith(_SEARCH_OBJECTS)
+
+
+def test_upgrade_brings_a_new_database_to_head(database: Database) -> None:
+    engine = create_database_engine(database.url)
+    try:
+        assert migrate.current_revision(engine) is None
+        migrate.upgrade(engine)
+        migrate.upgrade(engine)  # again: nothing to do
+        assert migrate.current_revision(engine) == migrate.head_revision()
+    finally:
+        engine.dispose()
+
+
+def test_migrated_schema_matches_the_models(database: Database) -> None:
+    store = database.store()
+    with store.engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"include_object": _not_search, "compare_type": True}
+        )
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_replicas_starting_together_migrate_once(database: Database) -> None:
+    engines = [create_database_engine(database.url) for _ in range(3)]
+    start = threading.Barrier(len(engines))
+
+    def start_replica(engine: sa.Engine) -> str | None:
+        start.wait()
+        migrate.upgrade(engine)
+        return migrate.current_revision(engine)
+
+    try:
+        with ThreadPoolExecutor(len(engines)) as pool:
+            revisions = list(pool.map(start_replica, engines))
+    finally:
+        for engine in engines:
+            engine.dispose()
+
+    assert revisions == [migrate.head_revision()] * len(engines)
+    assert database.store(migrate=False).save_articles([article("https://a.example/1")]) == 1
+
+
+def test_downgrade_and_upgrade_again(database: Database) -> None:
+    store = database.store()
+    with store.engine.connect() as conn, conn.begin():
+        command.downgrade(migrate.alembic_config(conn), "base")
+    assert "articles" not in sa.inspect(store.engine).get_table_names()
+
+    store.create_schema()
+    assert store.save_articles([article("https://a.example/again")]) == 1
+
+
+def test_tables_from_before_migrations_are_refused(database: Database) -> None:
+    engine = create_database_engine(database.url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("CREATE TABLE articles (id INTEGER PRIMARY KEY)"))
+        with pytest.raises(migrate.UnversionedDatabase, match="move it aside"):
+            migrate.upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+def test_migrations_ship_inside_the_package() -> None:
+    assert (migrate.MIGRATIONS_DIR / "env.py").is_file()
+    assert migrate.head_revision() == "0001"
