@@ -75,15 +75,20 @@ def assert_each_stored_exactly_once(stack: Stack, urls: list[str]) -> None:
         assert all(group.pending == 0 for group in status.groups), status
 
 
-def test_kill_9_of_a_service_mid_batch_loses_nothing(stack: Stack) -> None:
-    stack.pipeline.spawn("cleaner", "cleaner-2")
-    stack.pipeline.wait_ready("cleaner-2")
-    urls = [f"{stack.pages_url}story-{n}.html" for n in range(500)]
+def publish_with_two_cleaners(stack: Stack, pages: int, then_wait_for: int) -> list[str]:
+    """Start a second cleaner, publish ``pages`` URLs, return once some have ended."""
+    stack.pipeline.wait_ready(stack.pipeline.spawn("cleaner", "cleaner-2"))
+    urls = [f"{stack.pages_url}story-{n}.html" for n in range(pages)]
     publish_urls(stack.redis, urls)
+    while len(stack.store.outcomes(urls)) < then_wait_for:
+        time.sleep(0.05)
+    return urls
+
+
+def test_kill_9_of_a_service_mid_batch_loses_nothing(stack: Stack) -> None:
+    urls = publish_with_two_cleaners(stack, pages=500, then_wait_for=50)
 
     # Kill a cleaner and the fetcher while they hold unacknowledged batches.
-    while len(stack.store.outcomes(urls)) < 50:
-        time.sleep(0.05)
     stack.pipeline.kill("cleaner")
     stack.pipeline.kill("fetcher")
     stack.pipeline.spawn("fetcher", "fetcher-2")
@@ -92,12 +97,7 @@ def test_kill_9_of_a_service_mid_batch_loses_nothing(stack: Stack) -> None:
 
 
 def test_sigterm_finishes_or_hands_back_the_batch_in_hand(stack: Stack) -> None:
-    stack.pipeline.spawn("cleaner", "cleaner-2")
-    stack.pipeline.wait_ready("cleaner-2")
-    urls = [f"{stack.pages_url}story-{n}.html" for n in range(300)]
-    publish_urls(stack.redis, urls)
-    while len(stack.store.outcomes(urls)) < 30:
-        time.sleep(0.05)
+    urls = publish_with_two_cleaners(stack, pages=300, then_wait_for=30)
 
     started = time.monotonic()
     # uvicorn re-raises SIGTERM after its clean shutdown: "killed by SIGTERM" is success.
