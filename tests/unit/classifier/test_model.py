@@ -101,3 +101,19 @@ def test_services_do_not_need_scikit_learn() -> None:
 def test_a_models_directory_without_models_fails_at_start_up(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match=r"no topic-<language>\.npz"):
         Classifier.load(tmp_path)
+
+
+def test_words_dropped_by_max_df_are_ignored_alike(tmp_path: Path) -> None:
+    features, labels = _synthetic(200, seed=3)
+    features = [[*sample, "everywhere"] for sample in features]  # in every article
+    vectorizer, model = fit(features, labels, Recipe(min_df=2, max_df=0.5))
+    path = tmp_path / "topic-xx.npz"
+    export(path, "xx", vectorizer, model)
+    runtime = TopicModel.load(path)
+    assert "everywhere" not in runtime.vocabulary
+    assert "minister" in runtime.vocabulary
+    expected = model.predict_proba(vectorizer.transform(features[:20]))
+    for row, sample in zip(expected, features[:20], strict=True):
+        got = runtime.probabilities(sample)
+        assert got is not None
+        assert np.allclose([got[t] for t in runtime.topics], row, atol=2e-3)
