@@ -24,7 +24,7 @@ from . import migrate
 from .database import DIALECTS, create_database_engine
 from .query import ArticleQuery, encode_cursor, select_articles
 from .schema import ArticleRevisionRow, ArticleRow, ArticleUrlRow, Base, FailureRow
-from .stories import MAX_STORY_DISTANCE
+from .stories import DEFAULT_STORY_MAX_DISTANCE, MAX_STORY_DISTANCE
 from .writes import chunks, content_hash, write_articles, write_failures
 
 __all__ = [
@@ -40,7 +40,6 @@ __all__ = [
 
 Outcome = Literal["stored", "failed"]
 
-DEFAULT_STORY_MAX_DISTANCE = 3
 _URLS = ArticleUrlRow.__table__.c
 _FAILURES = FailureRow.__table__.c
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.storage.stories import MAX_STORY_DISTANCE
+from services.storage.stories import DEFAULT_STORY_MAX_DISTANCE, MAX_STORY_DISTANCE
 
 __all__ = ["API_PREFIX", "DEFAULT_DATABASE_URL", "DEFAULT_PORT", "StorageSettings"]
 
@@ -25,7 +25,7 @@ class StorageSettings(BaseSettings):
         description="any SQLAlchemy URL; a SQLite file by default",
     )
     story_max_distance_bits: int = Field(
-        default=3,
+        default=DEFAULT_STORY_MAX_DISTANCE,
         ge=0,
         le=MAX_STORY_DISTANCE,
         description="SimHash bits two articles may differ in and still be one story",

@@ -7,9 +7,11 @@
    that store near-duplicates at the same moment (SQLite has one writer anyway).
 3. New articles get ids up front and a story: a stored or earlier near-duplicate's, or
    their own id when they are the first seen (by fetch time).
-4. One ``INSERT ... ON CONFLICT (canonical_url) DO UPDATE`` writes them all, so replicas
-   saving the same article at once never race; changed content bumps ``revision`` and a
-   trigger (see the migrations) keeps the superseded content in ``article_revisions``.
+4. One ``INSERT ... ON CONFLICT (canonical_url) DO UPDATE`` writes them all (on
+   PostgreSQL the batch is one JSON parameter: ``_postgres_article_upsert``), so
+   replicas saving the same article at once never race; changed content bumps
+   ``revision`` and a trigger (see the migrations) keeps the superseded content in
+   ``article_revisions``.
 
 Locks are taken phase by phase, each phase in key order (URLs, band values, canonical
 URLs), so concurrent batches cannot deadlock.
@@ -18,13 +20,26 @@ URLs), so concurrent batches cannot deadlock.
 from __future__ import annotations
 
 import hashlib
+import json
 import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, Row, and_, bindparam, case, func, or_, select, text, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.expression import ColumnElement
 
@@ -83,7 +98,11 @@ def write_articles(
     for key, article_id in allocated.items():
         story_id = index.assign(article_id, signatures[key])
         latest[key].update(id=article_id, story_id=story_id)
-    written = conn.execute(_article_upsert(conn.dialect.name), [latest[k] for k in order]).all()
+    rows = [latest[key] for key in order]
+    if conn.dialect.name == "postgresql":
+        written = conn.execute(_POSTGRES_ARTICLE_UPSERT, {"rows": _as_json(rows)}).all()
+    else:
+        written = conn.execute(_article_upsert(sqlite.insert(ArticleRow)), rows).all()
     _repair_stories(conn, written, allocated)
     return len(written)
 
@@ -266,8 +285,7 @@ def _insert(dialect: str, row: type[Base]) -> sqlite.Insert | postgresql.Insert:
     return postgresql.insert(row) if dialect == "postgresql" else sqlite.insert(row)
 
 
-def _article_upsert(dialect: str) -> Any:
-    stmt = _insert(dialect, ArticleRow)
+def _article_upsert(stmt: sqlite.Insert | postgresql.Insert) -> Any:
     new, old = stmt.excluded, _ARTICLES
     content_changed = old.content_hash != new.content_hash
     labels_changed = or_(
@@ -285,6 +303,34 @@ def _article_upsert(dialect: str) -> Any:
         set_=updates,
         where=and_(new.fetched_at >= old.fetched_at, or_(content_changed, labels_changed)),
     ).returning(old.id, old.canonical_url, old.story_id)
+
+
+def _postgres_article_upsert() -> Any:
+    """The batch as one JSON parameter, unpacked by the server into rows.
+
+    A multi-row ``VALUES`` list of 256 rows has ~10,000 placeholders: psycopg re-parses
+    such a long query on every execution (it caches only short ones) and so does the
+    server. One parameter keeps the statement short, constant and cheap on both sides.
+    """
+    names = [column.key for column in _ARTICLES]
+    columns: list[ColumnElement[Any]] = [literal_column(f"batch.{name}") for name in names]
+    rows = select(*columns).select_from(
+        text("jsonb_populate_recordset(NULL::articles, CAST(:rows AS jsonb)) AS batch")
+    )
+    return _article_upsert(postgresql.insert(ArticleRow).from_select(names, rows))
+
+
+_POSTGRES_ARTICLE_UPSERT = _postgres_article_upsert()
+
+
+def _as_json(rows: Sequence[dict[str, Any]]) -> str:
+    return json.dumps(rows, ensure_ascii=False, default=_json_value)
+
+
+def _json_value(value: object) -> str:
+    if isinstance(value, datetime):
+        return as_utc(value).isoformat()  # naive means UTC, never the server's zone
+    raise TypeError(f"cannot store {type(value).__name__} as JSON")
 
 
 def _failure_upsert(dialect: str) -> Any:

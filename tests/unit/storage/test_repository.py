@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from services.storage.query import ArticleQuery
 from services.storage.repository import ArticleStore, StoredArticle, content_hash
 from tests.unit.storage.factories import T0, Database, article, failure
 
@@ -170,6 +171,24 @@ def test_datetimes_come_back_aware_utc(store: ArticleStore) -> None:
         assert moment is not None
         assert moment.tzinfo is not None
     assert store.list_failures()[0].failed_at == fetched
+
+
+@pytest.mark.parametrize("microsecond", [0, 1])
+def test_stored_times_compare_with_query_times(store: ArticleStore, microsecond: int) -> None:
+    # On PostgreSQL the batch upsert sends times as JSON text, not through SQLAlchemy's
+    # binds; on SQLite times compare as text. Either way a format that differs from the
+    # queries' (an offset kept, microseconds dropped) would misfilter.
+    published = datetime(2024, 4, 30, 8, 0, 0, microsecond, tzinfo=timezone(timedelta(hours=3)))
+    store.save_articles([article("https://a.example/times", published_at=published)])
+
+    def listed(query: ArticleQuery) -> int:
+        return len(store.find_articles(query).articles)
+
+    later = published + timedelta(microseconds=1)
+    assert listed(ArticleQuery(published_from=published)) == 1
+    assert listed(ArticleQuery(published_to=published)) == 0
+    assert listed(ArticleQuery(published_to=later)) == 1
+    assert listed(ArticleQuery(published_from=later)) == 0
 
 
 def test_concurrent_writers_leave_one_row_per_url(database: Database) -> None:

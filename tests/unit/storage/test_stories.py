@@ -93,7 +93,7 @@ def test_first_stored_article_founds_the_story_and_near_duplicates_join(
     store.save_articles([article("https://a.example/wire", simhash=hex_of(BASE))])
     later = [
         article("https://b.example/copy", simhash=hex_of(flipped(3, 30, 60))),
-        article("https://c.example/other", simhash=hex_of(flipped(0, 1, 2, 3))),
+        article("https://c.example/other", simhash=hex_of(flipped(*range(12)))),  # 12 bits
         article("https://d.example/unsigned"),
     ]
     store.save_articles(later)
