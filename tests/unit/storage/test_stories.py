@@ -173,6 +173,19 @@ def test_replicas_storing_near_duplicates_at_once_make_one_story(database: Datab
     assert set(stories) <= ids  # every story is named after one of its articles
 
 
+def test_a_large_batch_at_the_widest_distance_is_stored(database: Database) -> None:
+    # 512 articles probe ~35,000 band values at 7 bits: one lock per probed value used
+    # to overflow PostgreSQL's lock table ("out of shared memory").
+    store = database.store(story_max_distance=7)
+    rng = random.Random(7)
+    batch = [
+        article(f"https://big.example/{n}", simhash=hex_of(rng.getrandbits(64))) for n in range(512)
+    ]
+
+    assert store.save_articles(batch) == 512
+    assert len({a.story_id for a in store.list_articles(limit=600)}) == 512
+
+
 def test_story_named_after_a_row_that_turned_out_to_exist_is_repointed(
     store: ArticleStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
