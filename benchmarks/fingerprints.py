@@ -12,6 +12,8 @@ the Arabic seed article; all read at run time from ../shared, never copied.
 For each kind of pair: the share of positive pairs whose SimHashes are within the
 storage service's threshold (``NEAR_DUPLICATE_BITS``) and within looser ones, the share
 with equal content hashes, and how many negative pairs fall within each threshold.
+"store finds": the share that storage groups into one story: within its default
+distance and sharing a 16-bit band, which is how its index finds candidates.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pathlib import Path
 
 from benchmarks.extraction import _SHARED_DIR, DEFAULT_DATA_DIR
 from services.cleaner.fingerprint import NEAR_DUPLICATE_BITS, fingerprint, hamming_distance
+from services.storage.stories import DEFAULT_STORY_MAX_DISTANCE, bands
 
 __all__ = ["EDITS", "main"]
 
@@ -111,6 +114,12 @@ def _within(distances: Sequence[int], threshold: int) -> int:
     return sum(1 for distance in distances if distance <= threshold)
 
 
+def _store_finds(a: str, b: str) -> bool:
+    first, second = int(a, 16), int(b, 16)
+    close = (first ^ second).bit_count() <= DEFAULT_STORY_MAX_DISTANCE
+    return close and any(x == y for x, y in zip(bands(first), bands(second), strict=True))
+
+
 def _evaluate(name: str, texts: Sequence[str], rng: random.Random) -> None:
     prints = [fingerprint(text) for text in texts]
     negatives = [
@@ -118,7 +127,7 @@ def _evaluate(name: str, texts: Sequence[str], rng: random.Random) -> None:
     ]
     print(f"\n{name}: {len(texts)} texts, {len(negatives)} negative pairs")
     thresholds = "  ".join(f"<={t:<2}" for t in _THRESHOLDS)
-    print(f"  {'positive pairs':<20} same hash  simhash recall {thresholds}")
+    print(f"  {'positive pairs':<20} same hash  simhash recall {thresholds}  store finds")
     for edit_name, edit in EDITS.items():
         edited = [fingerprint(edit(text, rng)) for text in texts]
         same = sum(a.content_hash == b.content_hash for a, b in zip(prints, edited, strict=True))
@@ -126,9 +135,17 @@ def _evaluate(name: str, texts: Sequence[str], rng: random.Random) -> None:
             hamming_distance(a.simhash, b.simhash) for a, b in zip(prints, edited, strict=True)
         ]
         recalls = "  ".join(f"{_within(distances, t) / len(texts):.3f}" for t in _THRESHOLDS)
-        print(f"  {edit_name:<20} {same / len(texts):9.3f}  {' ' * 14} {recalls}")
+        found = sum(_store_finds(a.simhash, b.simhash) for a, b in zip(prints, edited, strict=True))
+        print(
+            f"  {edit_name:<20} {same / len(texts):9.3f}  {' ' * 14} {recalls}"
+            f"  {found / len(texts):11.3f}"
+        )
     false = "  ".join(f"{_within(negatives, t):>5}" for t in _THRESHOLDS)
-    print(f"  {'negatives within':<20} {'':9}  {' ' * 14} {false}   (closest: {min(negatives)})")
+    wrongly = sum(_store_finds(a.simhash, b.simhash) for a, b in itertools.combinations(prints, 2))
+    print(
+        f"  {'negatives within':<20} {'':9}  {' ' * 14} {false}  {wrongly:11}"
+        f"   (closest: {min(negatives)})"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -47,7 +47,7 @@ from shared.contracts import MAX_URL_LENGTH, ArticleClassified, StageFailed
 
 from .query import site_of_host
 from .schema import BAND_COLUMNS, ArticleRow, ArticleUrlRow, Base, FailureRow, as_utc
-from .stories import BandIndex, Signed, bands, parse_simhash, probe_sets
+from .stories import BandIndex, Signed, band_sets, bands, parse_simhash
 
 __all__ = ["article_key", "chunks", "content_hash", "write_articles", "write_failures"]
 
@@ -87,10 +87,10 @@ def write_articles(
         key=lambda key: (as_utc(latest[key]["fetched_at"]), key),
     )
     allocated = dict(zip(first_seen, _allocate_ids(conn, len(first_seen)), strict=True))
-    probes = probe_sets(_signed(signatures[key] for key in first_seen), distance)
+    wanted = band_sets(_signed(signatures[key] for key in first_seen))
     if conn.dialect.name == "postgresql":
         _lock_stories(conn)
-    index = BandIndex(distance, _candidates(conn, probes))
+    index = BandIndex(distance, _candidates(conn, wanted))
     for key, (article_id, story_id) in existing.items():
         # Their new content too: a near-copy of it in this batch joins their story.
         if (signature := signatures[key]) is not None:
@@ -217,22 +217,22 @@ def _lock_stories(conn: Connection) -> None:
     """Serialise story assignment between replicas until this batch commits, so a
     replica storing a near-copy of another's new article sees that article first.
 
-    One lock, not one per probed band value: a batch of 256 probes ~17,000 band values
-    at 6 bits, more than PostgreSQL's lock table holds (64 per connection by default),
-    and two such batches share some value almost surely anyway.
+    One lock, not one per band value: a batch of 256 has ~1,000, while PostgreSQL's lock
+    table holds 64 per connection by default (a lock per probed value, 17 per band at 6
+    bits, overflowed it), and two such batches share some value more often than not.
     """
     conn.execute(text("SELECT pg_advisory_xact_lock(:space, 0)"), {"space": _STORY_LOCK_SPACE})
 
 
-def _candidates(conn: Connection, probes: list[set[int]]) -> list[Signed]:
-    """Stored articles that share a probed band value: one constant query per batch,
-    each band's values passed as one array (PostgreSQL) or JSON (SQLite) parameter, so
-    the statement is parsed and planned once however many values a batch probes."""
-    if not any(probes):
+def _candidates(conn: Connection, wanted: list[set[int]]) -> list[Signed]:
+    """Stored articles that share a band value: one constant query per batch, each
+    band's values passed as one array (PostgreSQL) or JSON (SQLite) parameter, so the
+    statement is parsed once however many values a batch looks up."""
+    if not any(wanted):
         return []
     as_array = conn.dialect.name == "postgresql"
     params: dict[str, Any] = {}
-    for band, values in enumerate(probes):
+    for band, values in enumerate(wanted):
         ordered = sorted(values)
         params[f"band{band}"] = ordered if as_array else json.dumps(ordered)
     query = _CANDIDATES[conn.dialect.name]
@@ -243,21 +243,23 @@ def _candidates(conn: Connection, probes: list[set[int]]) -> list[Signed]:
     return list(found.values())
 
 
-def _candidates_query(values_of: str) -> TextClause:
-    # A UNION of one lookup per band: each uses its band's index (an OR of IN lists
+def _candidates_query(match: str) -> TextClause:
+    # A UNION of one lookup per band: each uses its band's index (an OR of the four
     # does not reliably, on SQLite).
     return text(
         " UNION ".join(
-            f"SELECT id, story_id, simhash FROM articles WHERE {column} IN "
-            f"({values_of.format(param=f'band{band}')})"
+            f"SELECT id, story_id, simhash FROM articles WHERE {column} "
+            + match.format(param=f"band{band}")
             for band, column in enumerate(BAND_COLUMNS)
         )
     )
 
 
+# PostgreSQL plans "= ANY(array)" as an index scan; "IN (SELECT unnest(...))" as a hash
+# join over the whole table.
 _CANDIDATES = {
-    "postgresql": _candidates_query("SELECT unnest(CAST(:{param} AS integer[]))"),
-    "sqlite": _candidates_query("SELECT value FROM json_each(:{param})"),
+    "postgresql": _candidates_query("= ANY(CAST(:{param} AS integer[]))"),
+    "sqlite": _candidates_query("IN (SELECT value FROM json_each(:{param}))"),
 }
 
 

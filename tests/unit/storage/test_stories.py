@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 from services.storage import writes
 from services.storage.query import ArticleQuery
 from services.storage.repository import ArticleStore
-from services.storage.stories import BandIndex, Signed, bands, parse_simhash, probes
+from services.storage.stories import BandIndex, Signed, band_sets, bands, parse_simhash
 from tests.unit.storage.factories import T0, Database, article
 
 BASE = 0x0123_4567_89AB_CDEF
@@ -49,13 +49,14 @@ def test_parse_simhash(value: str | None, expected: int | None) -> None:
     assert parse_simhash(value) == expected
 
 
-def test_probes_are_exact_bands_up_to_three_bits_and_neighbours_up_to_seven() -> None:
-    assert probes(BASE, 3) == [{band} for band in bands(BASE)]
-    wide = probes(BASE, 7)
-    assert [len(values) for values in wide] == [17] * 4
-    assert all(band in values for band, values in zip(bands(BASE), wide, strict=True))
-    with pytest.raises(ValueError, match="max_distance"):
-        probes(BASE, 8)
+def test_band_sets_gather_each_bands_values() -> None:
+    other = flipped(0, 16)
+    assert band_sets([BASE, other]) == [
+        {0x0123},
+        {0x4567},
+        {0x89AB, 0x89AB ^ 1},
+        {0xCDEF, 0xCDEF ^ 1},
+    ]
 
 
 @pytest.mark.parametrize(
@@ -65,8 +66,9 @@ def test_probes_are_exact_bands_up_to_three_bits_and_neighbours_up_to_seven() ->
         ((0, 20, 40), 3, True),  # three bits in three bands
         ((0, 1, 2, 3), 3, False),  # four bits, one band
         ((0, 16, 32, 48), 3, False),  # a bit in every band: no band matches exactly
-        ((0, 16, 32, 48), 7, True),  # ... which one-bit probes find
-        ((0, 1, 16, 32, 48), 7, True),
+        ((0, 1, 2, 3, 16, 17), 6, True),  # six bits, two bands left whole
+        ((0, 1, 2, 3, 4, 5, 6), 7, True),  # seven bits, all in one band
+        ((0, 16, 32, 48), 7, False),  # within 7, but no band whole: not a candidate
         ((0, 1, 2, 3, 16, 17, 32, 48), 7, False),
     ],
 )
@@ -138,7 +140,7 @@ def test_story_stays_when_content_changes(store: ArticleStore) -> None:
 def test_configured_distance_is_used(database: Database) -> None:
     store = database.store(story_max_distance=7)
     store.save_articles([article("https://a.example/1", simhash=hex_of(BASE))])
-    store.save_articles([article("https://b.example/2", simhash=hex_of(flipped(0, 16, 32, 48)))])
+    store.save_articles([article("https://b.example/2", simhash=hex_of(flipped(*range(7))))])
 
     assert len({a.story_id for a in store.list_articles()}) == 1
     with pytest.raises(ValueError, match="max_distance"):
@@ -174,8 +176,8 @@ def test_replicas_storing_near_duplicates_at_once_make_one_story(database: Datab
 
 
 def test_a_large_batch_at_the_widest_distance_is_stored(database: Database) -> None:
-    # 512 articles probe ~35,000 band values at 7 bits: one lock per probed value used
-    # to overflow PostgreSQL's lock table ("out of shared memory").
+    # One lock per band value (2,048 here; ~35,000 when each band's one-bit neighbours
+    # were probed too) overflowed PostgreSQL's lock table ("out of shared memory").
     store = database.store(story_max_distance=7)
     rng = random.Random(7)
     batch = [
