@@ -1,10 +1,12 @@
 """Storage write throughput: classified articles per second into SQLite and PostgreSQL.
 
     .venv/bin/python -m benchmarks.storage [--articles 20000] [--batches 32,256]
-        [--databases sqlite,postgresql] [--postgres-url URL]
+        [--databases sqlite,postgresql] [--concurrent 1,2] [--postgres-url URL]
 
 One storage process's write path, ``ArticleStore.save_articles``, fed batches of the
-sizes the stage delivers (``NEWSFLOW_MAX_RECORDS``), one transaction each, on a freshly
+sizes the stage delivers (``NEWSFLOW_MAX_RECORDS``), one transaction each, with 1 or
+more batches in hand at once (``NEWSFLOW_STORAGE_CONCURRENT_BATCHES``: the service's
+readers each hand their batch to a thread, as here), on a freshly
 migrated database: a SQLite file in a temporary directory, or a throwaway schema in the
 PostgreSQL database at ``--postgres-url`` (dropped afterwards). Articles are synthetic
 (about 3,000 characters over a 5,000-word vocabulary, Arabic words among them, and
@@ -12,12 +14,11 @@ realistic metadata) and built before the clock starts; one in ten is a near-copy
 earlier one (2 SimHash bits apart, another site) and one in ten declares a canonical
 URL, so the story index and the URL table do real work.
 
-Reported per database and batch size, for first writes (inserts, story assignment,
+Reported per database, batch size and concurrency, for first writes (inserts, story assignment,
 search index) and for redelivery of the same articles (all no-ops): articles per second
 of wall time, and articles per CPU-second spent by this process plus, on PostgreSQL, its
-server process (read from /proc: the server must be local). The second figure is what
-one storage process sustains when it has a core to itself and the database another,
-whatever else the machine is running.
+server processes (read from /proc: the server must be local). The second figure is what
+the work costs, whatever else the machine is running.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -72,13 +74,17 @@ class Timing:
 class Result:
     database: str
     batch: int
+    concurrent: int
     articles: int
     first: Timing
     again: Timing
 
     def row(self) -> str:
         first, again = self.first.rates(self.articles), self.again.rates(self.articles)
-        return f"| {self.database} | {self.batch} | {self.articles} | {first} | {again} |"
+        return (
+            f"| {self.database} | {self.batch} | {self.concurrent} | {self.articles} "
+            f"| {first} | {again} |"
+        )
 
 
 def synthetic_articles(count: int, seed: int = 0) -> list[ArticleClassified]:
@@ -128,20 +134,23 @@ def _batches(
         yield articles[start : start + size]
 
 
-def _timed_writes(store: ArticleStore, articles: Sequence[ArticleClassified], size: int) -> Timing:
-    backend = _backend_pid(store)
-    server_before = _cpu_of(backend)
-    cpu_before, started = time.process_time(), time.perf_counter()
-    for batch in _batches(articles, size):
-        store.save_articles(batch)
-    wall, client = time.perf_counter() - started, time.process_time() - cpu_before
-    if _backend_pid(store) != backend:
-        raise RuntimeError("the store changed database connections mid-run")
-    return Timing(wall, client, _cpu_of(backend) - server_before)
+def _timed_writes(
+    store: ArticleStore, articles: Sequence[ArticleClassified], size: int, concurrent: int
+) -> Timing:
+    with ThreadPoolExecutor(concurrent) as pool:
+        # One connection per thread, opened before the clock starts.
+        backends = set(pool.map(lambda _: _backend_pid(store), range(concurrent * 4)))
+        server_before = sum(_cpu_of(pid) for pid in backends)
+        cpu_before, started = time.process_time(), time.perf_counter()
+        list(pool.map(store.save_articles, _batches(articles, size)))
+        wall, client = time.perf_counter() - started, time.process_time() - cpu_before
+        if set(pool.map(lambda _: _backend_pid(store), range(concurrent * 4))) != backends:
+            raise RuntimeError("the store changed database connections mid-run")
+    return Timing(wall, client, sum(_cpu_of(pid) for pid in backends) - server_before)
 
 
 def _backend_pid(store: ArticleStore) -> int | None:
-    """The PostgreSQL server process serving the store's (single, reused) connection."""
+    """The PostgreSQL server process serving a connection of the store's pool."""
     if store.engine.dialect.name != "postgresql":
         return None
     with store.engine.connect() as conn:
@@ -176,19 +185,25 @@ def _database(kind: str, postgres_url: str) -> Iterator[str]:
         admin.dispose()
 
 
-def run(kind: str, batch: int, articles: Sequence[ArticleClassified], postgres_url: str) -> Result:
+def run(
+    kind: str,
+    batch: int,
+    concurrent: int,
+    articles: Sequence[ArticleClassified],
+    postgres_url: str,
+) -> Result:
     with _database(kind, postgres_url) as url:
         store = ArticleStore.from_url(url)
         try:
             store.create_schema()
-            first = _timed_writes(store, articles, batch)
-            again = _timed_writes(store, articles, batch)
+            first = _timed_writes(store, articles, batch, concurrent)
+            again = _timed_writes(store, articles, batch, concurrent)
             stored = len(store.outcomes([a.url for a in articles]))
             if stored != len(articles):
                 raise RuntimeError(f"{kind}: {stored} of {len(articles)} URLs stored")
         finally:
             store.close()
-    return Result(kind, batch, len(articles), first, again)
+    return Result(kind, batch, concurrent, len(articles), first, again)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -196,18 +211,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--articles", type=int, default=20_000)
     parser.add_argument("--batches", default="32,256", help="comma-separated batch sizes")
     parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument(
+        "--concurrent", default="1,2", help="comma-separated batches in hand at once"
+    )
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
     args = parser.parse_args(argv)
 
     articles = synthetic_articles(args.articles)
     print(
-        "| database | batch | articles | first write: articles/s | articles per CPU-s "
-        "| redelivery: articles/s | articles per CPU-s |"
+        "| database | batch | in hand | articles | first write: articles/s "
+        "| articles per CPU-s | redelivery: articles/s | articles per CPU-s |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for kind in args.databases.split(","):
         for size in (int(value) for value in args.batches.split(",")):
-            print(run(kind, size, articles, args.postgres_url).row(), flush=True)
+            for concurrent in (int(value) for value in args.concurrent.split(",")):
+                result = run(kind, size, concurrent, articles, args.postgres_url)
+                print(result.row(), flush=True)
     return 0
 
 

@@ -95,6 +95,7 @@ class Service:
         process: BatchProcessor[In],
         *,
         output: str | None = None,
+        readers: int = 1,
     ) -> Stage[In]:
         settings = self.settings
         stage = Stage(
@@ -116,6 +117,7 @@ class Service:
             self.broker,
             max_records=settings.max_records,
             polling_interval_ms=settings.polling_interval_ms,
+            readers=readers,
         )
         self.stages.append(stage)
         self._maintenance.append(

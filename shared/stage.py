@@ -208,25 +208,23 @@ class Stage(Generic[In]):
     def group(self) -> str:
         return self.service
 
-    def attach(self, broker: RedisBroker, *, max_records: int, polling_interval_ms: int) -> None:
-        """Subscribe to new entries; acks are ours (MANUAL), never FastStream's."""
-        subscriber = broker.subscriber(
-            stream=StreamSub(
-                self.source,
-                group=self.group,
-                consumer=self.consumer,
-                batch=True,
-                max_records=max_records,
-                polling_interval=polling_interval_ms,
-            ),
-            ack_policy=AckPolicy.MANUAL,
-            parser=_parse_ids_only,
-            title=f"{self.service}:{self.source}",
-        )
-        # Declared so that AsyncAPI documents what this stage writes.
-        broker.publisher(stream=FAILURES, schema=StageFailed)
-        if self.output:
-            broker.publisher(stream=self.output)
+    def attach(
+        self,
+        broker: RedisBroker,
+        *,
+        max_records: int,
+        polling_interval_ms: int,
+        readers: int = 1,
+    ) -> None:
+        """Subscribe to new entries; acks are ours (MANUAL), never FastStream's.
+
+        ``readers`` > 1 keeps that many batches in hand at once (FastStream handles a
+        batch subscriber's batches one after another): while one waits on a database,
+        the next is decoded and prepared. Each reader is a consumer of its own,
+        ``<name>-<n>``, so that FastStream keeps them apart.
+        """
+        if readers < 1:
+            raise ValueError(f"readers must be at least 1, got {readers}")
 
         async def handle(message: RedisBatchStreamMessage) -> None:
             raw = message.raw_message
@@ -236,7 +234,26 @@ class Stage(Generic[In]):
             ]
             await self.handle_batch(broker, entries)
 
-        subscriber(handle)
+        for n in range(readers):
+            subscriber = broker.subscriber(
+                stream=StreamSub(
+                    self.source,
+                    group=self.group,
+                    consumer=self.consumer if n == 0 else f"{self.consumer}-{n}",
+                    batch=True,
+                    max_records=max_records,
+                    polling_interval=polling_interval_ms,
+                ),
+                ack_policy=AckPolicy.MANUAL,
+                parser=_parse_ids_only,
+                title=f"{self.service}:{self.source}",
+                include_in_schema=n == 0,
+            )
+            subscriber(handle)
+        # Declared so that AsyncAPI documents what this stage writes.
+        broker.publisher(stream=FAILURES, schema=StageFailed)
+        if self.output:
+            broker.publisher(stream=self.output)
 
     async def handle_batch(self, broker: RedisBroker, entries: Sequence[Entry]) -> None:
         valid: list[Delivery[In]] = []

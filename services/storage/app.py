@@ -74,7 +74,12 @@ def build(shared: SharedSettings, settings: StorageSettings | None = None) -> Se
 
     service.on_startup.append(upgrade_schema)
     service.on_shutdown.append(close_store)
-    service.consume(ARTICLES_CLASSIFIED, ArticleClassified, batch_writer(store.save_articles))
+    service.consume(
+        ARTICLES_CLASSIFIED,
+        ArticleClassified,
+        batch_writer(store.save_articles),
+        readers=settings.concurrent_batches,
+    )
     service.consume(FAILURES, StageFailed, batch_writer(store.save_failures))
     service.mount(API_PREFIX, create_api(store))
     return service

@@ -25,7 +25,7 @@ from .database import DIALECTS, create_database_engine
 from .query import ArticleQuery, encode_cursor, select_articles
 from .schema import ArticleRevisionRow, ArticleRow, ArticleUrlRow, Base, FailureRow
 from .stories import DEFAULT_STORY_MAX_DISTANCE, MAX_STORY_DISTANCE
-from .writes import chunks, content_hash, write_articles, write_failures
+from .writes import chunks, content_hash, prepare_articles, write_articles, write_failures
 
 __all__ = [
     "ArticlePage",
@@ -181,8 +181,9 @@ class ArticleStore:
         """
         if not articles:
             return 0
+        rows = prepare_articles(articles, self._clock())
         with self._engine.begin() as conn:
-            return write_articles(conn, articles, self._clock(), self._story_max_distance)
+            return write_articles(conn, rows, self._story_max_distance)
 
     def save_failures(self, failures: Sequence[StageFailed]) -> int:
         """Upsert by URL in one transaction, keeping the latest failure; article rows stay."""

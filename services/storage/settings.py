@@ -30,3 +30,10 @@ class StorageSettings(BaseSettings):
         le=MAX_STORY_DISTANCE,
         description="SimHash bits two articles may differ in and still be one story",
     )
+    concurrent_batches: int = Field(
+        default=2,
+        ge=1,
+        le=16,
+        description="batches of articles in hand at once: one is prepared while another "
+        "is written",
+    )

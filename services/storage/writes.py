@@ -3,18 +3,20 @@
 1. Every submitted URL is bound to the canonical URL it first resolved to
    (``article_urls``), so a URL published twice is stored once even if the page's
    canonical link changes in between.
-2. On PostgreSQL, an advisory lock serialises story assignment between replicas from
-   the candidate lookup to commit (SQLite has one writer anyway).
-3. New articles get ids up front and a story: a stored or earlier near-duplicate's, or
+2. New articles get ids up front and a story: a stored or earlier near-duplicate's, or
    their own id when they are the first seen (by fetch time).
-4. One ``INSERT ... ON CONFLICT (canonical_url) DO UPDATE`` writes them all (on
+3. One ``INSERT ... ON CONFLICT (canonical_url) DO UPDATE`` writes them all (on
    PostgreSQL the batch is one JSON parameter: ``_postgres_article_upsert``), so
    replicas saving the same article at once never race; changed content bumps
    ``revision`` and a trigger (see the migrations) keeps the superseded content in
    ``article_revisions``.
+4. On PostgreSQL, an advisory lock held to commit then lets a batch see what replicas
+   committed meanwhile: a new story's founder joins a near-copy stored since. (SQLite
+   has one writer, so nothing is stored meanwhile.)
 
-Locks are taken phase by phase, each phase in key order (URLs, the story lock,
-canonical URLs), so concurrent batches cannot deadlock.
+Rows are built before the transaction (``prepare_articles``). Locks are taken phase by
+phase, each phase in key order (URLs, canonical URLs, the story lock), so concurrent
+batches cannot deadlock.
 """
 
 from __future__ import annotations
@@ -49,7 +51,14 @@ from .query import site_of_host
 from .schema import BAND_COLUMNS, ArticleRow, ArticleUrlRow, Base, FailureRow, as_utc
 from .stories import BandIndex, Signed, band_sets, bands, parse_simhash
 
-__all__ = ["article_key", "chunks", "content_hash", "write_articles", "write_failures"]
+__all__ = [
+    "article_key",
+    "chunks",
+    "content_hash",
+    "prepare_articles",
+    "write_articles",
+    "write_failures",
+]
 
 _IN_CHUNK = 500  # keeps IN lists far below every backend's bound-parameter limit
 _STORY_LOCK_SPACE = 0x6E66  # first key of pg_advisory_xact_lock(int, int): newsflow's
@@ -66,14 +75,18 @@ _KEPT_ON_UPDATE = frozenset({"id", "canonical_url", "url", "revision", "story_id
 _Written = Row[int, str, int]
 
 
-def write_articles(
-    conn: Connection, articles: Sequence[ArticleClassified], now: datetime, distance: int
-) -> int:
-    """Upsert a batch; returns how many articles were inserted or changed."""
-    keys = _resolve_keys(conn, articles)
+def prepare_articles(articles: Sequence[ArticleClassified], now: datetime) -> list[dict[str, Any]]:
+    """The rows of a batch, built before its transaction so that, with several batches
+    in hand, one is prepared while another holds the database."""
+    return [_article_values(article, article_key(article), now) for article in articles]
+
+
+def write_articles(conn: Connection, prepared: Sequence[dict[str, Any]], distance: int) -> int:
+    """Upsert prepared rows; returns how many articles were inserted or changed."""
+    keys = _resolve_keys(conn, {values["url"]: values["canonical_url"] for values in prepared})
     latest: dict[str, dict[str, Any]] = {}
-    for article in articles:
-        values = _article_values(article, keys[article.url], now)
+    for proposed in prepared:
+        values = {**proposed, "canonical_url": keys[proposed["url"]]}
         kept = latest.get(values["canonical_url"])
         if kept is None or as_utc(values["fetched_at"]) >= as_utc(kept["fetched_at"]):
             latest[values["canonical_url"]] = values
@@ -87,10 +100,8 @@ def write_articles(
         key=lambda key: (as_utc(latest[key]["fetched_at"]), key),
     )
     allocated = dict(zip(first_seen, _allocate_ids(conn, len(first_seen)), strict=True))
-    wanted = band_sets(_signed(signatures[key] for key in first_seen))
-    if conn.dialect.name == "postgresql":
-        _lock_stories(conn)
-    index = BandIndex(distance, _candidates(conn, wanted))
+    candidates = _candidates(conn, band_sets(_signed(signatures[key] for key in first_seen)))
+    index = BandIndex(distance, candidates)
     for key, (article_id, story_id) in existing.items():
         # Their new content too: a near-copy of it in this batch joins their story.
         if (signature := signatures[key]) is not None:
@@ -104,6 +115,15 @@ def write_articles(
     else:
         written = conn.execute(_article_upsert(sqlite.insert(ArticleRow)), rows).all()
     _repair_stories(conn, written, allocated)
+    if conn.dialect.name == "postgresql":
+        _lock_stories(conn)
+        founders = [
+            (article_id, signature)
+            for key, article_id in allocated.items()
+            if latest[key]["story_id"] == article_id and (signature := signatures[key]) is not None
+        ]
+        seen = {c.id for c in candidates} | {article_id for article_id, _, _ in written}
+        _join_stories_stored_meanwhile(conn, founders, seen, distance)
     return len(written)
 
 
@@ -150,9 +170,9 @@ def _plausible_canonical(canonical: str, final_url: str) -> bool:
     return not at_root or urlsplit(final_url).path in ("", "/")
 
 
-def _resolve_keys(conn: Connection, articles: Sequence[ArticleClassified]) -> dict[str, str]:
-    """Bind each new submitted URL to its key; return every URL's key, first binding first."""
-    proposed = {article.url: article_key(article) for article in articles}
+def _resolve_keys(conn: Connection, proposed: dict[str, str]) -> dict[str, str]:
+    """Bind each new submitted URL to its proposed key; return every URL's key, first
+    binding first."""
     urls = sorted(proposed)
     bind = _insert(conn.dialect.name, ArticleUrlRow).on_conflict_do_nothing(
         index_elements=[_URLS.url]
@@ -214,14 +234,41 @@ def _allocate_ids(conn: Connection, count: int) -> list[int]:
 
 
 def _lock_stories(conn: Connection) -> None:
-    """Serialise story assignment between replicas until this batch commits, so a
-    replica storing a near-copy of another's new article sees that article first.
+    """Serialise the last step of story assignment between replicas, until commit.
 
     One lock, not one per band value: a batch of 256 has ~1,000, while PostgreSQL's lock
     table holds 64 per connection by default (a lock per probed value, 17 per band at 6
-    bits, overflowed it), and two such batches share some value more often than not.
+    bits, overflowed it). It is taken after the batch's rows are written, so replicas
+    write side by side and queue only for a look-up and the commit.
     """
     conn.execute(text("SELECT pg_advisory_xact_lock(:space, 0)"), {"space": _STORY_LOCK_SPACE})
+
+
+def _join_stories_stored_meanwhile(
+    conn: Connection, founders: Sequence[tuple[int, int]], seen: set[int], distance: int
+) -> None:
+    """Founders of new stories join a near-copy that another replica committed since
+    this batch looked for candidates (holding the story lock, every earlier batch has
+    committed), and so do the batch's articles that had joined them."""
+    if not founders:
+        return
+    wanted = band_sets(signature for _, signature in founders)
+    stored = [c for c in _candidates(conn, wanted) if c.id not in seen]
+    if not stored:
+        return
+    index = BandIndex(distance, stored)
+    moves = [
+        {"b_old": article_id, "b_new": match.story_id}
+        for article_id, signature in founders
+        if (match := index.nearest(signature)) is not None
+    ]
+    if moves:
+        conn.execute(
+            update(ArticleRow)
+            .where(ArticleRow.story_id == bindparam("b_old"))
+            .values(story_id=bindparam("b_new")),
+            moves,
+        )
 
 
 def _candidates(conn: Connection, wanted: list[set[int]]) -> list[Signed]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, cast
 
 import pytest
@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 from shared.contracts import Contract, StageFailed, UrlSubmitted
 from shared.service import Service
 from shared.settings import SharedSettings
-from shared.stage import Reject, RetryLater, per_item
+from shared.stage import Delivery, Reject, Result, RetryLater, per_item
 from shared.streams import FAILURES, URLS, consumer_name, dead_letter_stream, failure_log_key
 
 OUTPUT = "test:output"
@@ -288,3 +288,40 @@ def test_consumer_name_is_host_and_pid() -> None:
     import socket
 
     assert consumer_name() == f"{socket.gethostname()}-{os.getpid()}"
+
+
+@pytest.mark.parametrize("readers", [1, 2])
+async def test_readers_keep_that_many_batches_in_hand(
+    redis: Redis, redis_url: str, readers: int
+) -> None:
+    in_hand, most = 0, 0
+
+    async def slow_batch(deliveries: Sequence[Delivery[UrlSubmitted]]) -> list[Result]:
+        nonlocal in_hand, most
+        in_hand += 1
+        most = max(most, in_hand)
+        await asyncio.sleep(0.3)
+        in_hand -= 1
+        return [None] * len(deliveries)
+
+    for n in range(8):
+        await redis.xadd(URLS, {"url": f"https://a.example/{n}"})
+    settings = SharedSettings(redis_url=redis_url, max_records=2, polling_interval_ms=50)
+    service = Service("storage", settings, 0)
+    service.consume(URLS, UrlSubmitted, slow_batch, readers=readers)
+    async with service.running():
+        await wait_for(lambda: drained(service.redis, group="storage"))
+
+    assert most == readers
+    groups = await redis.xinfo_groups(URLS)
+    assert [g["pending"] for g in groups if g["name"] == b"storage"] == [0]
+
+
+def test_readers_must_be_positive(redis_url: str) -> None:
+    service = Service("storage", SharedSettings(redis_url=redis_url), 0)
+
+    async def nothing(deliveries: Sequence[Delivery[UrlSubmitted]]) -> list[Result]:
+        return [None] * len(deliveries)
+
+    with pytest.raises(ValueError, match="readers"):
+        service.consume(URLS, UrlSubmitted, nothing, readers=0)

@@ -220,3 +220,42 @@ def test_story_named_after_a_row_that_turned_out_to_exist_is_repointed(
         "v2",
     )
     assert by_url["https://b.example/copy"].story_id == raced.story_id
+
+
+def test_founder_joins_a_near_copy_committed_after_its_lookup(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL: another replica commits a near-copy between this batch's candidate
+    lookup and its story lock."""
+    if database.dialect != "postgresql":
+        pytest.skip("SQLite has a single writer: nothing is committed meanwhile")
+    store = database.store()
+    store.save_articles([article("https://a.example/wire", simhash=hex_of(BASE))])
+    [wire] = store.list_articles()
+    real_candidates = writes._candidates
+    lookups: list[list[Signed]] = []
+
+    def first_lookup_misses(conn: Connection, wanted: list[set[int]]) -> list[Signed]:
+        found = real_candidates(conn, wanted)
+        lookups.append(found)
+        return [] if len(lookups) == 1 else found
+
+    monkeypatch.setattr(writes, "_candidates", first_lookup_misses)
+    later = T0 + timedelta(hours=1)
+    store.save_articles(
+        [
+            article("https://b.example/copy", fetched_at=later, simhash=hex_of(flipped(1))),
+            article(
+                "https://c.example/copy",
+                fetched_at=later + timedelta(minutes=1),
+                simhash=hex_of(flipped(1, 2)),
+            ),
+        ]
+    )
+
+    assert len(lookups) == 2
+    assert {a.url: a.story_id for a in store.list_articles()} == {
+        "https://a.example/wire": wire.id,
+        "https://b.example/copy": wire.id,
+        "https://c.example/copy": wire.id,
+    }
