@@ -174,16 +174,31 @@ def _resolve_keys(conn: Connection, proposed: dict[str, str]) -> dict[str, str]:
     """Bind each new submitted URL to its proposed key; return every URL's key, first
     binding first."""
     urls = sorted(proposed)
-    bind = _insert(conn.dialect.name, ArticleUrlRow).on_conflict_do_nothing(
-        index_elements=[_URLS.url]
+    keys = [proposed[url] for url in urls]
+    if conn.dialect.name == "postgresql":
+        # Two statements with array parameters: executemany would run one INSERT a row.
+        conn.execute(_POSTGRES_BIND_URLS, {"urls": urls, "keys": keys})
+        return {url: key for url, key in conn.execute(_POSTGRES_URL_KEYS, {"urls": urls})}
+    bind = sqlite.insert(ArticleUrlRow).on_conflict_do_nothing(index_elements=[_URLS.url])
+    # This first write also takes the database's write lock for the batch.
+    conn.execute(
+        bind, [{"url": url, "canonical_url": key} for url, key in zip(urls, keys, strict=True)]
     )
-    # On SQLite this first write also takes the database's write lock for the batch.
-    conn.execute(bind, [{"url": url, "canonical_url": proposed[url]} for url in urls])
     resolved: dict[str, str] = {}
     for chunk in chunks(urls):
         query = select(_URLS.url, _URLS.canonical_url).where(_URLS.url.in_(chunk))
         resolved.update((url, key) for url, key in conn.execute(query))
     return resolved
+
+
+_POSTGRES_BIND_URLS = text(
+    "INSERT INTO article_urls (url, canonical_url) "
+    "SELECT * FROM unnest(CAST(:urls AS text[]), CAST(:keys AS text[])) "
+    "ON CONFLICT (url) DO NOTHING"
+)
+_POSTGRES_URL_KEYS = text(
+    "SELECT url, canonical_url FROM article_urls WHERE url = ANY(CAST(:urls AS text[]))"
+)
 
 
 def _article_values(article: ArticleClassified, key: str, now: datetime) -> dict[str, Any]:
