@@ -17,8 +17,9 @@ URL, so the story index and the URL table do real work.
 Reported per database, batch size and concurrency, for first writes (inserts, story assignment,
 search index) and for redelivery of the same articles (all no-ops): articles per second
 of wall time, and articles per CPU-second spent by this process plus, on PostgreSQL, its
-server processes (read from /proc: the server must be local). The second figure is what
-the work costs, whatever else the machine is running.
+server processes (read from /proc: the server must be local), and those CPU
+milliseconds per article, split: what the work costs, whatever else the machine runs,
+and so how many cores a storage process and its database need for a given rate.
 """
 
 from __future__ import annotations
@@ -67,7 +68,10 @@ class Timing:
 
     def rates(self, count: int) -> str:
         cpu = self.client_cpu_s + self.server_cpu_s
-        return f"{count / self.wall_s:,.0f} | {count / cpu:,.0f}"
+        client_ms, server_ms = 1000 * self.client_cpu_s / count, 1000 * self.server_cpu_s / count
+        return (
+            f"{count / self.wall_s:,.0f} | {count / cpu:,.0f} | {client_ms:.2f} + {server_ms:.2f}"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,9 +224,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     articles = synthetic_articles(args.articles)
     print(
         "| database | batch | in hand | articles | first write: articles/s "
-        "| articles per CPU-s | redelivery: articles/s | articles per CPU-s |"
+        "| per CPU-s | CPU ms per article: process + server "
+        "| redelivery: articles/s | per CPU-s | CPU ms: process + server |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for kind in args.databases.split(","):
         for size in (int(value) for value in args.batches.split(",")):
             for concurrent in (int(value) for value in args.concurrent.split(",")):
