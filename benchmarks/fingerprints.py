@@ -13,7 +13,8 @@ For each kind of pair: the share of positive pairs whose SimHashes are within th
 storage service's threshold (``NEAR_DUPLICATE_BITS``) and within looser ones, the share
 with equal content hashes, and how many negative pairs fall within each threshold.
 "store finds": the share that storage groups into one story: within its default
-distance and sharing a 16-bit band, which is how its index finds candidates.
+distance and sharing one of its eight 16-bit bands, which is how its index finds
+candidates (``services.storage.stories``).
 """
 
 from __future__ import annotations

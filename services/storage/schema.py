@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 MAX_SITE_LENGTH = 253  # the longest DNS name
-BAND_COLUMNS = ("simhash_band0", "simhash_band1", "simhash_band2", "simhash_band3")
+BAND_COLUMNS = tuple(f"simhash_band{n}" for n in range(8))  # see stories.bands
 # Spelled once, as raw SQL, so that PostgreSQL matches queries to the GIN index on it:
 # a bound ' ' separator would not match the indexed expression.
 SEARCH_VECTOR_SQL = "to_tsvector('simple', title || ' ' || text)"
@@ -88,8 +88,9 @@ class ArticleRow(Base):
     """One row per article, keyed by its canonical URL; re-saves update it in place.
 
     ``story_id`` is the id of the first-seen article of its near-duplicate group (its own
-    id when it founded the group); ``simhash_band0..3`` are the signature's four 16-bit
-    quarters, indexed so that near-duplicate candidates are found without a scan.
+    id when it founded the group); ``simhash_band0..7`` are the 16-bit quarters of the
+    signature and of the signature rotated by 8 bits, indexed so that near-duplicate
+    candidates are found without a scan.
     """
 
     __tablename__ = "articles"
@@ -128,6 +129,10 @@ class ArticleRow(Base):
     simhash_band1: Mapped[int | None] = mapped_column(Integer(), index=True)
     simhash_band2: Mapped[int | None] = mapped_column(Integer(), index=True)
     simhash_band3: Mapped[int | None] = mapped_column(Integer(), index=True)
+    simhash_band4: Mapped[int | None] = mapped_column(Integer(), index=True)
+    simhash_band5: Mapped[int | None] = mapped_column(Integer(), index=True)
+    simhash_band6: Mapped[int | None] = mapped_column(Integer(), index=True)
+    simhash_band7: Mapped[int | None] = mapped_column(Integer(), index=True)
     story_id: Mapped[int | None] = mapped_column(_Id, index=True)
 
 

@@ -34,6 +34,5 @@ class StorageSettings(BaseSettings):
         default=2,
         ge=1,
         le=16,
-        description="batches of articles in hand at once: one is prepared while another "
-        "is written",
+        description="batches of articles in hand at once: one is prepared while another is written",
     )

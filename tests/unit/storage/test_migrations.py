@@ -15,6 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from services.storage import migrate
 from services.storage.database import create_database_engine
 from services.storage.schema import Base
+from services.storage.stories import bands
 from tests.unit.storage.factories import Database, article
 
 # Full-text search lives only in the migrations (dialect-specific DDL).
@@ -75,6 +76,31 @@ def test_downgrade_and_upgrade_again(database: Database) -> None:
     assert store.save_articles([article("https://a.example/again")]) == 1
 
 
+def test_rotated_bands_are_filled_in_for_articles_stored_before_them(
+    database: Database,
+) -> None:
+    store = database.store()
+    signature = 0x0123_4567_89AB_CDEF
+    store.save_articles([article("https://a.example/old", simhash=f"{signature:016x}")])
+    store.save_articles([article("https://a.example/unsigned")])
+    with store.engine.connect() as conn, conn.begin():
+        command.downgrade(migrate.alembic_config(conn), "0001")
+
+    store.create_schema()
+
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT url, simhash_band4, simhash_band5, simhash_band6, simhash_band7 "
+                "FROM articles ORDER BY url"
+            )
+        ).all()
+    assert [tuple(row) for row in rows] == [
+        ("https://a.example/old", *bands(signature)[4:]),
+        ("https://a.example/unsigned", None, None, None, None),
+    ]
+
+
 def test_tables_from_before_migrations_are_refused(database: Database) -> None:
     engine = create_database_engine(database.url)
     try:
@@ -88,4 +114,4 @@ def test_tables_from_before_migrations_are_refused(database: Database) -> None:
 
 def test_migrations_ship_inside_the_package() -> None:
     assert (migrate.MIGRATIONS_DIR / "env.py").is_file()
-    assert migrate.head_revision() == "0001"
+    assert migrate.head_revision() == "0002"

@@ -30,8 +30,8 @@ def hex_of(signature: int) -> str:
     return f"{signature:016x}"
 
 
-def test_bands_split_the_signature_most_significant_first() -> None:
-    assert bands(BASE) == (0x0123, 0x4567, 0x89AB, 0xCDEF)
+def test_bands_are_the_quarters_then_those_of_the_signature_rotated_by_a_byte() -> None:
+    assert bands(BASE) == (0x0123, 0x4567, 0x89AB, 0xCDEF, 0x2345, 0x6789, 0xABCD, 0xEF01)
 
 
 @pytest.mark.parametrize(
@@ -56,6 +56,10 @@ def test_band_sets_gather_each_bands_values() -> None:
         {0x4567},
         {0x89AB, 0x89AB ^ 1},
         {0xCDEF, 0xCDEF ^ 1},
+        {0x2345},
+        {0x6789},
+        {0xABCD, 0xABCD ^ 1 << 8},
+        {0xEF01, 0xEF01 ^ 1 << 8},
     ]
 
 
@@ -68,7 +72,8 @@ def test_band_sets_gather_each_bands_values() -> None:
         ((0, 16, 32, 48), 3, False),  # a bit in every band: no band matches exactly
         ((0, 1, 2, 3, 16, 17), 6, True),  # six bits, two bands left whole
         ((0, 1, 2, 3, 4, 5, 6), 7, True),  # seven bits, all in one band
-        ((0, 16, 32, 48), 7, False),  # within 7, but no band whole: not a candidate
+        ((8, 20, 36, 52), 6, True),  # every quarter hit, but a rotated one whole
+        ((0, 16, 32, 48), 7, False),  # within 7, but no band whole in either cut
         ((0, 1, 2, 3, 16, 17, 32, 48), 7, False),
     ],
 )
