@@ -15,6 +15,7 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement  # type: ignore[import-untyped,unused-ignore]
 
+from services.cleaner.bylines import strip_author_bio
 from services.cleaner.chrome import strip_chrome, strip_leading_chrome
 from services.cleaner.extraction import (
     EXTRACTION_MODES,
@@ -105,10 +106,13 @@ class NotAnArticle(Exception):
         self.reason = reason
 
 
-def _tidy(paragraphs: Sequence[str], titles: Iterable[str | None]) -> list[str]:
-    """Body without chrome and without the title repeated at its top."""
+def _tidy(
+    paragraphs: Sequence[str], titles: Iterable[str | None], authors: Sequence[str] = ()
+) -> list[str]:
+    """Body without chrome, the title repeated at its top or the author's closing bio."""
     body = drop_title_repeats(strip_chrome(paragraphs), titles)
-    return strip_leading_chrome(body)  # chrome between a title repeat and the story
+    body = strip_leading_chrome(body)  # chrome between a title repeat and the story
+    return strip_author_bio(body, authors) if authors else body
 
 
 def _link_text_share(paragraphs: Sequence[str], link_texts: frozenset[str]) -> float:
@@ -169,7 +173,12 @@ def _absolute_url(raw: str | None, base: str | None) -> str | None:
 
 
 def _html_article(
-    attempt: Attempt, title: str | None, page: PageMeta, meta: Metadata, url: str | None
+    attempt: Attempt,
+    title: str | None,
+    page: PageMeta,
+    meta: Metadata,
+    url: str | None,
+    authors: list[str],
 ) -> Extracted:
     body = attempt.paragraphs
     if title is None:  # no usable headline markup: the text's own first line, as for plain text
@@ -180,7 +189,7 @@ def _html_article(
         title=title,
         text=text,
         description=normalize(meta.description or "") or None,
-        authors=_authors(meta.author),
+        authors=authors,
         published_at=page.published_at or parse_datetime(meta.date),
         site_name=page.site_name or meta.site_name,
         language_hint=page.language,
@@ -201,14 +210,16 @@ def _length(attempt: Attempt) -> int:
 class _Selection:
     """Judges extraction attempts; remembers the best partial one and the closest miss."""
 
-    def __init__(self, page: PageMeta, titles: Sequence[str | None]) -> None:
-        self._page, self._titles = page, titles
+    def __init__(
+        self, page: PageMeta, titles: Sequence[str | None], authors: Sequence[str]
+    ) -> None:
+        self._page, self._titles, self._authors = page, titles, authors
         self.partial: Attempt | None = None
         self._miss_length, self.reason = -1, "no article text found"
 
     def accept(self, attempt: Attempt) -> Attempt | None:
         """The tidied attempt if it is an article, else None (noting why not)."""
-        tidied = Attempt(attempt.method, _tidy(attempt.paragraphs, self._titles))
+        tidied = Attempt(attempt.method, _tidy(attempt.paragraphs, self._titles, self._authors))
         rejection = _rejection(tidied.paragraphs, self._page.link_texts)
         if rejection is None:
             return tidied
@@ -226,11 +237,15 @@ class _Selection:
 
 
 def _extract_article(
-    tree: HtmlElement, url: str | None, page: PageMeta, titles: Sequence[str | None]
+    tree: HtmlElement,
+    url: str | None,
+    page: PageMeta,
+    titles: Sequence[str | None],
+    authors: Sequence[str],
 ) -> Attempt:
     """The first trafilatura mode giving an article that covers the page's prose;
     failing that the best partial one; failing that trafilatura's baseline."""
-    selection = _Selection(page, titles)
+    selection = _Selection(page, titles, authors)
     for mode in EXTRACTION_MODES:
         if mode.rescue_only and selection.partial is not None:
             continue
@@ -239,10 +254,13 @@ def _extract_article(
         if selection.covers_page(accepted):
             return accepted
         selection.keep_partial(accepted)
+    baseline = selection.accept(baseline_attempt(tree))
     if selection.partial is not None:
+        if baseline is not None and selection.covers_page(baseline):
+            selection.keep_partial(baseline)
         return selection.partial
-    if (accepted := selection.accept(baseline_attempt(tree))) is not None:
-        return accepted
+    if baseline is not None:
+        return baseline
     raise NotAnArticle(selection.reason)
 
 
@@ -262,8 +280,9 @@ def clean_html(html: str, url: str | None = None) -> Extracted:
     variants = _title_variants(page, meta)
     title = _choose_title(variants, (page.site_name, meta.site_name, host_label(url)))
     drop_inert(tree, furniture=page.prose_chars > 0)
-    article = _extract_article(tree, url, page, [*variants, title])
-    return _html_article(article, title, page, meta, url)
+    authors = _authors(meta.author)
+    article = _extract_article(tree, url, page, [*variants, title], authors)
+    return _html_article(article, title, page, meta, url, authors)
 
 
 def clean_text(text: str) -> Extracted:

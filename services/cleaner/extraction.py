@@ -160,6 +160,7 @@ def _trafilatura(
         favor_precision=precision,
         favor_recall=recall,
         with_metadata=False,  # read once by page_metadata(), not per attempt
+        output_format="xml",  # only the body tree is read: no plain-text rendering
         include_comments=False,
         include_tables=True,
     )

@@ -11,7 +11,7 @@ import html
 import re
 import unicodedata
 
-__all__ = ["fold", "matching_key", "normalize"]
+__all__ = ["fold", "matching_key", "normalize", "normalize_line"]
 
 # Invisible characters that carry no meaning in extracted prose but break
 # matching and tokenisation: zero-width space/non-joiner/joiner, word joiner,
@@ -25,12 +25,15 @@ _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
 # unbalanced override can visually scramble whatever is displayed after it.
 _BIDI_CONTROLS = "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 
-_DROP_TABLE = dict.fromkeys(map(ord, _INVISIBLE + _BIDI_CONTROLS))
+# A pattern scans a text holding none of them several times faster than str.translate
+# looks up each character in a table.
+_DROP_RE = re.compile(f"[{_INVISIBLE}{_BIDI_CONTROLS}]+")
 
 # Every other control character except the newline (tabs become spaces below).
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # Horizontal whitespace: tabs plus every Unicode space separator (NBSP, thin space...).
-_HSPACE_RE = re.compile(r"[^\S\n]+")
+# Written so that a lone ordinary space, by far the most common case, does not match.
+_HSPACE_RE = re.compile(r"[^\S\n]{2,}|[^\S \n]")
 _PARAGRAPH_BREAK_RE = re.compile(r"\n{3,}")
 _NON_WORD_RE = re.compile(r"[\W_]+")
 
@@ -43,8 +46,7 @@ def normalize(text: str) -> str:
     stripped, and paragraph breaks are capped at one blank line (``"\\n\\n"``).
     """
     text = html.unescape(text)
-    text = unicodedata.normalize("NFC", text)
-    text = text.translate(_DROP_TABLE)
+    text = _DROP_RE.sub("", unicodedata.normalize("NFC", text))
     # Unicode line/paragraph separators and CRs are line structure, not spaces.
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = text.replace("\u2029", "\n\n").replace("\u2028", "\n")
@@ -54,6 +56,15 @@ def normalize(text: str) -> str:
     return _PARAGRAPH_BREAK_RE.sub("\n\n", text).strip()
 
 
+def normalize_line(text: str) -> str:
+    """:func:`normalize` with every run of whitespace, line breaks included, as one space:
+    for titles and meta values, whose source line breaks are layout. The same result as
+    ``" ".join(normalize(text).split())``, with less work (it runs on every ``<meta>``).
+    """
+    text = _DROP_RE.sub("", unicodedata.normalize("NFC", html.unescape(text)))
+    return " ".join(_CONTROL_RE.sub("", text).split())
+
+
 def fold(text: str) -> str:
     """Comparison key: case-folded words only, so "Title." matches "title" (Arabic too).
 
@@ -61,7 +72,7 @@ def fold(text: str) -> str:
     runs on every link of a page; text from lxml has its entities decoded already.
     """
     if not text.isascii():  # most link texts are: skip what cannot change them
-        text = unicodedata.normalize("NFC", text).translate(_DROP_TABLE)
+        text = _DROP_RE.sub("", unicodedata.normalize("NFC", text))
     return _NON_WORD_RE.sub(" ", text.casefold()).strip()
 
 
@@ -83,6 +94,7 @@ _ARABIC_FOLDS = str.maketrans(
         **{chr(0x06F0 + d): str(d) for d in range(10)},
     }
 )
+_ARABIC_FOLDABLE_RE = re.compile("[" + "".join(map(chr, _ARABIC_FOLDS)) + "]")
 
 
 def matching_key(text: str) -> str:
@@ -94,6 +106,8 @@ def matching_key(text: str) -> str:
     forms, alef maqsura and ta marbuta folded, digits made ASCII, case folded,
     punctuation and symbols removed and whitespace collapsed to single spaces.
     """
-    text = unicodedata.normalize("NFKC", html.unescape(text)).translate(_DROP_TABLE)
-    text = _ARABIC_OPTIONAL_RE.sub("", text).translate(_ARABIC_FOLDS).casefold()
-    return _NON_WORD_RE.sub(" ", text).strip()
+    text = _DROP_RE.sub("", unicodedata.normalize("NFKC", html.unescape(text)))
+    text = _ARABIC_OPTIONAL_RE.sub("", text)
+    if _ARABIC_FOLDABLE_RE.search(text):  # translate() is slow on text it leaves unchanged
+        text = text.translate(_ARABIC_FOLDS)
+    return _NON_WORD_RE.sub(" ", text.casefold()).strip()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import gzip
+import importlib
 import json
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -75,3 +77,61 @@ def test_benchmark_runs_on_a_tiny_data_set(tmp_path: Path) -> None:
     assert "newsflow clean_html" in output
     assert "F1=1.0000" in output
     assert "newsflow pool x1" in output
+
+
+@pytest.fixture
+def cleaner_memory(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """benchmarks/cleaner_memory.py (the benchmarks are scripts, not an installed package)."""
+    monkeypatch.syspath_prepend(str(REPO))
+    return importlib.import_module("benchmarks.cleaner_memory")
+
+
+def test_memory_benchmark_copies_differ_in_title_headline_and_paragraphs(
+    cleaner_memory: ModuleType,
+) -> None:
+    vary, counter_slots = cleaner_memory.vary, cleaner_memory.counter_slots
+    page = "<html><head><title>T</title></head><body><h1 class='x'>H</h1><p>a</p><P>b</P></body>"
+
+    copy = vary(counter_slots(page), 7)
+
+    assert copy == (
+        "<html><head><title>copy7 T</title></head>"
+        "<body><h1 class='x'>copy7 H</h1><p>copy7 a</p><P>copy7 b</P></body>"
+    )
+    assert vary(counter_slots("<pre>no counted tag</pre>"), 7) == "<pre>no counted tag</pre>"
+
+
+def test_memory_slope_is_per_ten_thousand_pages(cleaner_memory: ModuleType) -> None:
+    slope_per_10k = cleaner_memory.slope_per_10k
+    assert slope_per_10k([(1_000, 100.0), (2_000, 100.5), (3_000, 101.0)]) == pytest.approx(5.0)
+    assert slope_per_10k([(1_000, 100.0), (2_000, 100.0)]) == 0.0
+    assert slope_per_10k([(1_000, 100.0)]) == 0.0
+
+
+def test_memory_benchmark_runs_on_a_tiny_data_set(tmp_path: Path) -> None:
+    paragraphs = [
+        f"Paragraph {i} of a story about the council and its new bridge." for i in range(6)
+    ]
+    page = "<html><body><article><h1>Bridge</h1>{}</article></body></html>".format(
+        "".join(f"<p>{p}</p>" for p in paragraphs)
+    )
+    (tmp_path / "html").mkdir()
+    (tmp_path / "html" / "a.html.gz").write_bytes(gzip.compress(page.encode()))
+    truth = {"a.html.gz": {"body": paragraphs, "url": "https://example.com/a"}}
+    (tmp_path / "ground_truth.json").write_text(json.dumps(truth))
+
+    command = ["-m", "benchmarks.cleaner_memory", "--data", str(tmp_path), "--pages", "4"]
+    run = subprocess.run(
+        [sys.executable, *command, "--every", "2"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+
+    lines = run.stdout.splitlines()
+    assert [line.split()[0] for line in lines[:3]] == ["1", "2", "4"]
+    assert "summary: 4 pages" in lines[3]
+    assert "worker processes: 1 " in lines[3]
+    assert len(lines) == 4  # no failed page listed

@@ -7,7 +7,7 @@ import unicodedata
 import pytest
 
 from services.cleaner.core import normalize
-from services.cleaner.normalize import fold
+from services.cleaner.normalize import fold, normalize_line
 
 
 def test_composes_to_nfc() -> None:
@@ -74,3 +74,24 @@ def test_is_idempotent() -> None:
 def test_fold_compares_words_only() -> None:
     assert fold("Storm Ciarán: “Record” winds!") == fold("storm ciarán record WINDS")
     assert fold("لافروف يطلب\u200c مشاركة.") == "لافروف يطلب مشاركة"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "  Storm Ciarán:\n  thousands\r\nwithout power  ",
+        "Caf\u0065\u0301 &amp; bar\u00a0\u2009|\tSite",
+        "a\u2028b\u2029c\x0bd\x0ce\x1ff\x85g",
+        "\u200fعنوان\u200b الخبر\u202a (1)\u202c",
+        "",
+    ],
+)
+def test_normalize_line_is_normalize_on_one_line(raw: str) -> None:
+    assert normalize_line(raw) == " ".join(normalize(raw).split())
+
+
+def test_normalize_line_joins_lines_and_decodes_entities() -> None:
+    assert (
+        normalize_line(" Storm &amp; flood:\n  live\u200b updates ")
+        == "Storm & flood: live updates"
+    )
