@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck check bench train clean
+.PHONY: install run test lint typecheck check bench bench-memory train clean
 
 install: $(STAMP)
 
@@ -34,9 +34,14 @@ check: lint typecheck test
 bench: install
 	$(BIN)/python -m benchmarks.fetcher
 	$(BIN)/python -m benchmarks.extraction
+	$(BIN)/python -m benchmarks.fingerprints
 	$(BIN)/python -m benchmarks.classifier
 	$(BIN)/python -m benchmarks.storage
 	$(BIN)/python -m benchmarks.pipeline
+
+# One cleaner worker over 100,000 pages (about an hour): does its memory stay flat?
+bench-memory: install
+	$(BIN)/python -m benchmarks.cleaner_memory
 
 # Reproduces the shipped topic model from ../shared/data/topics.
 train: install
