@@ -8,7 +8,8 @@ data is absent. Each measurement runs in a fresh interpreter so that start-up in
 the imports and peak RSS is this work's alone:
 
 - start-up: process start until ``Classifier.load()`` returns (fastText + topic models);
-- throughput: ``Classifier.classify(title, text)`` over every article, one process;
+- throughput: ``Classifier.classify(title, text)`` over every article, one process,
+  each article once (the token caches start cold, as in a freshly started service);
 - peak RSS: ``ru_maxrss`` of that process at the end.
 
 ``--quality`` adds the one English check from other publishers that exists offline: the

@@ -2,8 +2,9 @@
 
 Training fits scikit-learn's ``TfidfVectorizer(sublinear_tf=True)`` and
 ``LogisticRegression`` and exports what inference needs into one ``.npz``: the
-vocabulary, the idf weights, the coefficients (float16, rows = words, so one article's
-words are a cheap row gather) and the intercepts. Inference repeats the same arithmetic:
+vocabulary, the idf weights (times train.py's topic weights), the coefficients
+(float16, rows = words, so one article's words are a cheap row gather) and the
+intercepts. Inference repeats the same arithmetic:
 ``tf = 1 + log(count)``, times idf, L2-normalised, dot the coefficients, softmax.
 scikit-learn is not imported here: a service only needs numpy.
 """
@@ -11,8 +12,10 @@ scikit-learn is not imported here: a service only needs numpy.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -53,14 +56,22 @@ class TopicModel:
 
     def probabilities(self, tokens: Sequence[str]) -> dict[str, float] | None:
         """Probability of every topic, or None when no word is in the vocabulary."""
-        vocabulary = self.vocabulary
-        known = np.fromiter((vocabulary.get(t, -1) for t in tokens), dtype=np.intp)
-        ids, counts = np.unique(known[known >= 0], return_counts=True)
+        # Counted in C; each distinct word looked up once (the vocabulary is the slow dict).
+        counted = Counter(tokens)
+        size = len(counted)
+        ids = np.fromiter(map(self.vocabulary.get, counted, repeat(-1)), dtype=np.intp, count=size)
+        counts = np.fromiter(counted.values(), dtype=np.float32, count=size)
+        known = ids >= 0
+        ids = ids[known]
         if not len(ids):
             return None
-        tf = 1.0 + np.log(counts.astype(np.float32))
+        order = ids.argsort()  # np.unique's order, so the sums are those of earlier releases
+        ids, counts = ids[order], counts[known][order]
+        tf = 1.0 + np.log(counts)
         weights = tf * self.idf[ids]
-        weights /= np.linalg.norm(weights)
+        norm = np.linalg.norm(weights)
+        if norm:  # zero when every known word has zero weight: scikit-learn keeps zeros too
+            weights /= norm
         scores = weights @ self.coefficients[ids] + self.intercept
         exp = np.exp(scores - scores.max())
         probabilities = exp / exp.sum()

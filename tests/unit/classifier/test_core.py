@@ -194,3 +194,29 @@ def test_no_known_word_needs_review(classifier: Classifier) -> None:
     assert labels.topic is None
     assert labels.needs_review is True
     assert labels.topic_reason == "no word the topic model knows"
+
+
+class _Recording:
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def detect(self, text: str) -> tuple[str, float]:
+        self.seen.append(text)
+        return "en", 0.9
+
+
+def test_the_detector_reads_the_collapsed_opening_only() -> None:
+    detector = _Recording()
+    detect_language("Central  bank\n holds", "rates " * 500, detector)
+    detect_language("Wide", " \n" * 900 + "words after a long blank stretch", detector)
+    assert detector.seen == [
+        ("Central bank holds " + "rates " * 20)[:80],  # fastText's cap, whitespace collapsed
+        "Wide words after a long blank stretch",  # found past the usual opening
+    ]
+
+
+def test_urdu_letters_past_the_detectors_opening_still_count() -> None:
+    persian_opening = "ایران و عراق توافق‌نامه همکاری امضا کردند " * 3
+    urdu_body = "وزیر اعظم نے نئی اقتصادی پالیسی کا اعلان کیا " * 10
+    language, _ = detect_language(persian_opening, urdu_body, _Fixed("fa", 0.9))
+    assert language == "ur"

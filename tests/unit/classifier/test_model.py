@@ -10,11 +10,12 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer  # type: ignore[import-untyped]
 
 from services.classifier.core import Classifier
 from services.classifier.model import TopicModel, load_topic_models
 from services.classifier.text import topic_features
-from services.classifier.train import Recipe, export, fit
+from services.classifier.train import Recipe, export, fit, name_shares, topic_weights
 from tests.paths import REPO
 
 _WORDS = {
@@ -117,3 +118,57 @@ def test_words_dropped_by_max_df_are_ignored_alike(tmp_path: Path) -> None:
         got = runtime.probabilities(sample)
         assert got is not None
         assert np.allclose([got[t] for t in runtime.topics], row, atol=2e-3)
+
+
+def test_topic_weights_favour_words_of_one_topic() -> None:
+    features = [["goal", "week"], ["goal", "week"], ["bank", "week"], ["bank", "week"]]
+    topics = np.array(["sports", "sports", "economy", "economy"])
+    vectorizer = TfidfVectorizer(analyzer=lambda words: words)
+    weights = dict(
+        zip(
+            vectorizer.fit(features).get_feature_names_out(),
+            topic_weights(vectorizer.transform(features), topics),
+            strict=True,
+        )
+    )
+    assert weights["goal"] == pytest.approx(1.0, abs=0.01)
+    assert weights["bank"] == pytest.approx(1.0, abs=0.01)
+    assert weights["week"] == pytest.approx(0.0, abs=1e-9)  # in every article of both
+
+
+def test_an_article_of_zero_weight_words_gets_the_intercepts_alone(tmp_path: Path) -> None:
+    features, labels = _synthetic(200, seed=4)
+    features = [[*sample, "everywhere"] for sample in features]  # topic weight 0
+    vectorizer, model = fit(features, labels, Recipe(min_df=2))
+    path = tmp_path / "topic-xx.npz"
+    export(path, "xx", vectorizer, model)
+    runtime = TopicModel.load(path)
+    assert runtime.idf[runtime.vocabulary["everywhere"]] == 0.0
+    got = runtime.probabilities(["everywhere"])
+    assert got is not None
+    expected = model.predict_proba(vectorizer.transform([["everywhere"]]))[0]
+    assert np.allclose([got[t] for t in runtime.topics], expected, atol=2e-3)
+
+
+def test_names_are_words_capitalised_inside_sentences() -> None:
+    shares = name_shares(
+        [
+            "Voters backed Blair and Labour. Mr Blair said the vote was close.",
+            'The vote was late. "Vote now," Blair said; Labour agreed. A labour market.',
+        ]
+    )
+    assert shares["blair"] == 1.0  # always capitalised mid-sentence
+    assert shares["vote"] == 0.0  # "Vote" opens a quotation: not counted
+    assert "voters" not in shares  # only ever first in its sentence
+    assert shares["labour"] == 0.5  # "and Labour", "A labour"; "; Labour" not counted
+
+
+def test_a_recipe_without_names_leaves_them_out_of_the_vocabulary() -> None:
+    features, labels = _synthetic(200, seed=5)
+    features = [[*sample, "blair"] for sample in features]
+    shares = {"blair": 0.97, "minister": 0.1}
+    with_names, _ = fit(features, labels, Recipe(min_df=2), shares)
+    without, _ = fit(features, labels, Recipe(min_df=2, max_name_share=0.8), shares)
+    assert "blair" in with_names.vocabulary_
+    assert "blair" not in without.vocabulary_
+    assert "minister" in without.vocabulary_

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from services.classifier import text as text_module
 from services.classifier.text import (
     TOPIC_TEXT_CHARS,
     normalize,
@@ -56,3 +59,33 @@ def test_topic_features_count_the_title_twice_and_cap_the_body() -> None:
     features = topic_features("Cup final", body)
     assert features[:4] == ["cup", "final", "cup", "final"]
     assert "beyond" not in features
+
+
+def _reference_tokens(text: str) -> list[str]:
+    """The definition tokens() is a faster route to: normalise all, split, stem each."""
+    return [stem_arabic(word) for word in re.findall(r"[^\W\d_]{2,}", normalize(text))]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "وَلِلْحُكُومَاتِ الســــلام، مُحَمَّدٌ: (الرياضيّة) ٱلله",  # marks inside and around
+        "بـ الحكومة ـه و ـــ",  # tatweel alone, or leaving one letter
+        "x\u064by \u0670ab a\u0651",  # marks joining or trailing Latin letters
+        "İstanbul ŞEHİR straße ﬁnal ΣΟΦΊΑ",  # lower() changes length or adds marks
+        "abc1def under_score 2024م ٣٤٥كم x² ½",  # digits and underscores split words
+        "tab\tnew\nline\u00a0nbsp\u2003em\u3000ideo",  # every kind of whitespace
+        "",
+    ],
+)
+def test_tokens_match_their_definition(text: str) -> None:
+    assert tokens(text) == _reference_tokens(text)
+    assert tokens(text) == _reference_tokens(text)  # again, now from the caches
+
+
+def test_full_caches_start_again_with_the_same_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(text_module, "_CACHED", 2)
+    text = "وللحكومات الحكومة حكومته Central bank rates rose, rates fell."
+    assert tokens(text) == _reference_tokens(text)
+    assert len(text_module._CHUNKS) <= 2
+    assert len(text_module._WORDS) <= 2
