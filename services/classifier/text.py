@@ -38,6 +38,16 @@ _SUFFIXES = (
     "هما", "كما", "تين", "تان", "ات", "ون", "ين", "ان", "يه", "ها", "هم", "كم", "نا", "ه", "ي",
 )  # fmt: skip
 _MIN_STEM = 3
+# The same affixes grouped by length, longest first: a word has one candidate of each
+# length (its first or last L letters), so one set look-up per length replaces a scan.
+_PREFIXES_BY_LENGTH = tuple(
+    (length, frozenset(p for p in _PREFIXES if len(p) == length))
+    for length in sorted({len(p) for p in _PREFIXES}, reverse=True)
+)
+_SUFFIXES_BY_LENGTH = tuple(
+    (length, frozenset(s for s in _SUFFIXES if len(s) == length))
+    for length in sorted({len(s) for s in _SUFFIXES}, reverse=True)
+)
 _CACHED = 200_000  # entries per cache (~35 MB for both when full); emptied when full
 # normalize() for one lower-cased word without marks: translate is cheap on a few letters.
 _WORD_FORMS = str.maketrans({"\u0640": None, **dict(_LETTER_FORMS)})
@@ -89,13 +99,13 @@ def stem_arabic(word: str) -> str:
     """Light stem of a normalised Arabic word; other words come back unchanged."""
     if not word or not "\u0621" <= word[0] <= "\u064a":
         return word
-    for prefix in _PREFIXES:
-        if word.startswith(prefix) and len(word) - len(prefix) >= _MIN_STEM:
-            word = word[len(prefix) :]
+    for length, prefixes in _PREFIXES_BY_LENGTH:
+        if len(word) - length >= _MIN_STEM and word[:length] in prefixes:
+            word = word[length:]
             break
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= _MIN_STEM:
-            return word[: -len(suffix)]
+    for length, suffixes in _SUFFIXES_BY_LENGTH:
+        if len(word) - length >= _MIN_STEM and word[-length:] in suffixes:
+            return word[:-length]
     return word
 
 

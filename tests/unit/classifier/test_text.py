@@ -46,6 +46,34 @@ def test_light_stem(word: str, stem: str) -> None:
     assert stem_arabic(word) == stem
 
 
+def _stem_by_scanning(word: str) -> str:
+    """The stemmer as specified: the first (longest) affix that leaves three letters."""
+    if not word or not "\u0621" <= word[0] <= "\u064a":
+        return word
+    for prefix in text_module._PREFIXES:
+        if word.startswith(prefix) and len(word) - len(prefix) >= 3:
+            word = word[len(prefix) :]
+            break
+    for suffix in text_module._SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def test_stemmer_strips_what_scanning_the_affix_lists_would() -> None:
+    cores = ["", "ب", "كت", "كتب", "مدرس", "حكومه"]
+    words = {
+        prefix + core + suffix
+        for prefix in ("", *text_module._PREFIXES, "و", "ف")
+        for core in cores
+        for suffix in ("", *text_module._SUFFIXES)
+    }
+    assert len(words) > 1000
+    assert [stem_arabic(word) for word in sorted(words)] == [
+        _stem_by_scanning(word) for word in sorted(words)
+    ]
+
+
 def test_spelling_variants_share_features() -> None:
     assert tokens("الحُكومة") == tokens("الحكومه") == tokens("الحكومـــة")
 
