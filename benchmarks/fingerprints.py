@@ -9,8 +9,8 @@ Negative pairs: every pair of different articles. Texts: the 80 ground-truth bod
 the Fundus extraction set (English) and ``--arabic`` articles of the ANT corpus, plus
 the Arabic seed article; all read at run time from ../shared, never copied.
 
-For each kind of pair: the share of positive pairs whose SimHashes are within the
-storage service's threshold (``NEAR_DUPLICATE_BITS``) and within looser ones, the share
+For each kind of pair: the share of positive pairs whose SimHashes are within 3 bits,
+the storage service's default threshold (6) and 10 bits, the share
 with equal content hashes, and how many negative pairs fall within each threshold.
 "store finds": the share that storage groups into one story: within its default
 distance and sharing one of its eight 16-bit bands, which is how its index finds
@@ -28,12 +28,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from benchmarks.extraction import _SHARED_DIR, DEFAULT_DATA_DIR
-from services.cleaner.fingerprint import NEAR_DUPLICATE_BITS, fingerprint, hamming_distance
+from services.cleaner.fingerprint import fingerprint, hamming_distance
 from services.storage.stories import DEFAULT_STORY_MAX_DISTANCE, bands
 
 __all__ = ["EDITS", "main"]
 
-_THRESHOLDS = (NEAR_DUPLICATE_BITS, 6, 10)
+_THRESHOLDS = (3, DEFAULT_STORY_MAX_DISTANCE, 10)
 _ARABIC_CORPUS = _SHARED_DIR / "data" / "topics" / "ant21_ar.jsonl.gz"
 _SEED = _SHARED_DIR / "seeds" / "000_59205ff8b6276687.txt"
 _MIN_ARTICLE_CHARS = 800  # news articles, not briefs

@@ -6,9 +6,10 @@ Both read the text's :func:`~services.cleaner.normalize.matching_key`, so spelli
 variants (Arabic diacritics, alef forms, case, punctuation) do not count as edits.
 
 The SimHash format is a contract with the storage service, which groups stories whose
-signatures differ in at most ``NEAR_DUPLICATE_BITS`` bits: 64 bits as 16 lowercase hex
-digits, over word ``SHINGLE_WORDS``-gram shingles; a shingle's hash mixes the 64-bit BLAKE2b
-hashes of its words (see ``_shingle_hashes``), so changing it changes every signature.
+signatures differ in at most ``NEWSFLOW_STORAGE_STORY_MAX_DISTANCE_BITS`` (6 by default):
+64 bits as 16 lowercase hex digits, over word ``SHINGLE_WORDS``-gram shingles; a
+shingle's hash mixes the 64-bit BLAKE2b hashes of its words (see ``_shingle_hashes``),
+so changing it changes every signature.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ __all__ = [
 ]
 
 SHINGLE_WORDS = 3
-NEAR_DUPLICATE_BITS = 3  # the storage service's threshold
+NEAR_DUPLICATE_BITS = 3  # bits a one-word edit nearly always stays within (tested)
 _BITS = 64
 # Odd 64-bit constants (from the golden ratio and SplitMix64), one per word of a shingle.
 _POSITION_FACTORS = tuple(
