@@ -114,4 +114,27 @@ def test_tables_from_before_migrations_are_refused(database: Database) -> None:
 
 def test_migrations_ship_inside_the_package() -> None:
     assert (migrate.MIGRATIONS_DIR / "env.py").is_file()
-    assert migrate.head_revision() == "0002"
+    assert migrate.head_revision() == "0003"
+
+
+def test_article_text_is_compressed_with_lz4_where_the_server_has_it(
+    database: Database,
+) -> None:
+    if database.dialect != "postgresql":
+        pytest.skip("a PostgreSQL column setting")
+    store = database.store()
+    store.save_articles([article("https://a.example/long", text="word " * 2_000)])
+    with store.engine.connect() as conn:
+        if not conn.scalar(
+            sa.text(
+                "SELECT 'lz4' = ANY(enumvals) FROM pg_settings "
+                "WHERE name = 'default_toast_compression'"
+            )
+        ):
+            pytest.skip("this PostgreSQL server was built without lz4")
+        methods = conn.execute(
+            sa.text(
+                "SELECT pg_column_compression(text), pg_column_compression(title) FROM articles"
+            )
+        ).one()
+    assert tuple(methods) == ("lz4", None)  # the title is too short to compress
