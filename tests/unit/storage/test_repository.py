@@ -260,6 +260,15 @@ def test_sqlite_file_is_shared_in_wal_mode(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 
+def test_sqlite_connections_keep_a_32_mib_page_cache(tmp_path: Path) -> None:
+    store = ArticleStore.from_url(f"sqlite:///{tmp_path / 'newsflow.db'}")
+    try:
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -32 * 1024
+    finally:
+        store.close()
+
+
 def test_content_hash_ignores_whitespace_and_unicode_form() -> None:
     composed, decomposed = "caf\u00e9", "cafe\u0301"
 
