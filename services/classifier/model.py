@@ -1,7 +1,8 @@
 """The topic model at run time: TF-IDF + multinomial logistic regression in numpy.
 
 Training fits scikit-learn's ``TfidfVectorizer(sublinear_tf=True)`` and
-``LogisticRegression`` and exports what inference needs into one ``.npz``: the
+``LogisticRegression`` (for Arabic blended with naive Bayes into the same linear form,
+``train.Blend``) and exports what inference needs into one ``.npz``: the
 vocabulary, the idf weights (times train.py's topic weights), the coefficients
 (float16, rows = words, so one article's words are a cheap row gather) and the
 intercepts. Inference repeats the same arithmetic:

@@ -15,7 +15,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer  # type: ignore[impo
 from services.classifier.core import Classifier
 from services.classifier.model import TopicModel, load_topic_models
 from services.classifier.text import topic_features
-from services.classifier.train import Recipe, export, fit, name_shares, topic_weights
+from services.classifier.train import Blend, Recipe, export, fit, name_shares, topic_weights
 from tests.paths import REPO
 
 _WORDS = {
@@ -172,3 +172,32 @@ def test_a_recipe_without_names_leaves_them_out_of_the_vocabulary() -> None:
     assert "blair" in with_names.vocabulary_
     assert "blair" not in without.vocabulary_
     assert "minister" in without.vocabulary_
+
+
+def test_numpy_inference_reproduces_the_naive_bayes_blend(tmp_path: Path) -> None:
+    features, labels = _synthetic(400, seed=6)
+    vectorizer, blend = fit(features, labels, Recipe(min_df=2, naive_bayes_weight=0.5))
+    assert isinstance(blend, Blend)
+    path = tmp_path / "topic-xx.npz"
+    export(path, "xx", vectorizer, blend)
+    runtime = TopicModel.load(path)
+    tests, _ = _synthetic(50, seed=7)
+    matrix = vectorizer.transform(tests)
+    # The blend as defined: geometric mean of the two scikit-learn models, renormalised.
+    mean_log = 0.5 * blend.regression.predict_log_proba(matrix)
+    mean_log += 0.5 * blend.naive_bayes.predict_log_proba(matrix)
+    expected = np.exp(mean_log) / np.exp(mean_log).sum(axis=1, keepdims=True)
+    assert np.allclose(blend.predict_proba(matrix), expected)
+    for row, sample in zip(expected, tests, strict=True):
+        got = runtime.probabilities(sample)
+        assert got is not None
+        assert np.allclose([got[t] for t in runtime.topics], row, atol=2e-3)
+        assert max(got, key=got.__getitem__) == blend.classes_[row.argmax()]
+
+
+def test_the_blend_differs_from_the_regression_alone() -> None:
+    features, labels = _synthetic(400, seed=6)
+    _, regression = fit(features, labels, Recipe(min_df=2))
+    _, blend = fit(features, labels, Recipe(min_df=2, naive_bayes_weight=0.5))
+    assert not np.allclose(blend.coef_, regression.coef_)
+    assert np.allclose(blend.intercept_, 0.5 * regression.intercept_)
