@@ -23,6 +23,7 @@ __all__ = [
     "CHROME_RULES",
     "ChromeRule",
     "is_chrome",
+    "is_credited_caption",
     "strip_chrome",
     "strip_leading_chrome",
     "strip_trailing_chrome",
@@ -86,7 +87,7 @@ CHROME_RULES: tuple[ChromeRule, ...] = (
             _COMMENT_WORDS,
             "leave a (comment|reply)",
             "add a comment",
-            "join the conversation",
+            "join (the|our) (conversation|discussion|debate|commenting forum)",
             "أضف تعليق[اً]?",
             "اترك تعليقا",
             "اكتب تعليقك",
@@ -97,6 +98,8 @@ CHROME_RULES: tuple[ChromeRule, ...] = (
     ),
     # Like counters and comment counts left alone on a line by the flattening.
     ChromeRule("lone_number", r"[\d\s.,:/%+-]*\d[\d\s.,:/%+-]*[kmك]?"),
+    # A separator ("___", "* * *", "•••"): no word in it, wherever it stands.
+    ChromeRule("separator", r"(?:_|[^\w])*", anywhere=True),  # not \W: patterns are case-folded
     ChromeRule(
         "most_read",
         _any(
@@ -327,6 +330,14 @@ CHROME_RULES: tuple[ChromeRule, ...] = (
         ),
         anywhere=True,
     ),
+    # The newsroom's standards notice under every story ("Our Standards: The Thomson
+    # Reuters Trust Principles.", "Nos standards : ...", "معاييرنا"): edge only.
+    ChromeRule(
+        "standards",
+        r"(?:(?:our|editorial) (?:standards|principles|guidelines)|nos (?:standards|normes"
+        r"|principes)|معاييرنا|المعايير التحريرية)(?: ?[:：-] ?.{1,100})?",
+        max_chars=140,
+    ),
     ChromeRule(
         "copyright",
         r".{0,80}(?:©|copyright\b|\(c\) ?\d{4}|all rights reserved|(جميع|كل) الحقوق محفوظة"
@@ -357,6 +368,15 @@ _EMOJI_LABEL_MAX_WORDS = 6
 # After a "Most read"/"Related" opener at the end, only headline-sized lines follow.
 _HEADLINE_MAX_CHARS = 160
 _SENTENCE_END = (".", "。", "!", "…")
+
+# A photo's credit line under its caption: "Credit: Ian West/PA Wire", "Photograph:
+# Jane Doe/AP", "Crédit photo : AFP", "تصوير: ...".
+_PHOTO_CREDIT_RE = re.compile(
+    r"(?:credit|photo(?:graph)?|picture|image|crédits?(?: photo)?|تصوير|الصورة)s?"
+    r"\s*[:：]\s*\S.{0,100}",
+    re.IGNORECASE,
+)
+_CAPTION_MAX_CHARS = 400
 
 # Chrome that is also a menu entry, so it extends a run of menu items.
 _MENU_RULES = frozenset({"navigation", "section_name"})
@@ -495,7 +515,23 @@ def _drop(paragraphs: Sequence[str], unwanted: Callable[[str], bool]) -> list[st
     return [paragraph for paragraph in paragraphs if not unwanted(paragraph)]
 
 
+def is_credited_caption(paragraph: str) -> bool:
+    """A photo caption kept with its credit line ("Raye at the Brit Awards" then
+    "Credit: Ian West/PA Wire"): a short block whose last line credits a photo."""
+    lines = paragraph.splitlines()
+    return (
+        len(lines) >= 2
+        and len(paragraph) <= _CAPTION_MAX_CHARS
+        and _PHOTO_CREDIT_RE.fullmatch(lines[-1].strip()) is not None
+    )
+
+
+def _is_unambiguous_chrome(paragraph: str) -> bool:
+    return is_chrome(paragraph, anywhere_only=True) or is_credited_caption(paragraph)
+
+
 def strip_chrome(paragraphs: Sequence[str]) -> list[str]:
-    """Remove unambiguous chrome anywhere, then chrome at the start and the end."""
-    kept = _drop(paragraphs, lambda p: is_chrome(p, anywhere_only=True))
+    """Remove unambiguous chrome (and credited photo captions) anywhere, then chrome
+    at the start and the end."""
+    kept = _drop(paragraphs, _is_unambiguous_chrome)
     return strip_trailing_chrome(strip_leading_chrome(kept))

@@ -36,6 +36,7 @@ from services.cleaner.htmlpage import (
 )
 from services.cleaner.normalize import fold, normalize
 from services.cleaner.plaintext import split_paragraphs, split_title
+from services.cleaner.standfirst import missing_standfirst
 from services.cleaner.titles import (
     drop_title_repeats,
     host_label,
@@ -179,11 +180,12 @@ def _html_article(
     meta: Metadata,
     url: str | None,
     authors: list[str],
+    standfirst: Sequence[str] = (),  # summary lines to put before the text
 ) -> Extracted:
     body = attempt.paragraphs
     if title is None:  # no usable headline markup: the text's own first line, as for plain text
         title, body = split_title(body)
-    text = "\n\n".join(body or attempt.paragraphs)
+    text = "\n\n".join([*standfirst, *(body or attempt.paragraphs)])
     prints = fingerprint(text)
     return Extracted(
         title=title,
@@ -281,8 +283,12 @@ def clean_html(html: str, url: str | None = None) -> Extracted:
     title = _choose_title(variants, (page.site_name, meta.site_name, host_label(url)))
     drop_inert(tree, furniture=page.prose_chars > 0)
     authors = _authors(meta.author)
-    article = _extract_article(tree, url, page, [*variants, title], authors)
-    return _html_article(article, title, page, meta, url, authors)
+    titles = [*variants, title]
+    article = _extract_article(tree, url, page, titles, authors)
+    # the summary under the headline, which trafilatura takes for header furniture
+    description = normalize(meta.description or "")
+    standfirst = missing_standfirst(tree, description, article.paragraphs, titles)
+    return _html_article(article, title, page, meta, url, authors, standfirst)
 
 
 def clean_text(text: str) -> Extracted:

@@ -88,6 +88,23 @@ _XML_INVALID_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
 # Elements that never hold article text (see drop_inert).
 _INERT_TAGS = ("style", "svg", "noscript", "template", "link", "meta", "iframe")
 _FURNITURE_TAGS = ("nav", "aside", "footer")
+# Text never on screen: elements the browser does not render (HTML's hidden attribute:
+# closed dialogs, AMP's layout="nodisplay" lightboxes) and the screen-reader-only
+# classes of the common CSS frameworks and CMSs (Bootstrap and Tailwind "sr-only",
+# Bootstrap 5 and Drupal "visually-hidden", WordPress "screen-reader-text", HTML5
+# Boilerplate "visuallyhidden", Drupal 7 "element-invisible"): "Skip to content",
+# "Search", a second copy of each teaser headline for screen readers.
+_SCREEN_READER_CLASSES = frozenset(
+    {"sr-only", "visually-hidden", "screen-reader-text", "visuallyhidden", "element-invisible"}
+)
+_HIDDEN_XPATH = etree.XPath("descendant::*[@hidden]")
+# Teaser cards for other articles: "promo" in a class is the CMSs' name for them
+# (Brightspot's <ps-promo class="promo">, AP's "PagePromo", "promote-related-post").
+# trafilatura drops their linked headline but keeps the summary under it, which then
+# reads as a paragraph of the story.
+_MAX_PROMO_CHARS = 2000  # a card is a headline and a sentence or two, not a story
+_MAX_PROMO_LINKED_SHARE = 0.95
+_MAX_PROMO_PARAGRAPHS = 3  # kicker, summary, date
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,6 +364,41 @@ def read_page_meta(tree: HtmlElement) -> PageMeta:
     )
 
 
+def _is_teaser_card(element: HtmlElement) -> bool:
+    """A link (the headline) with text outside it (the summary); short, no <h1>, a few
+    <p> at most (a short story in a wrapper whose class says "promotion" stays).
+
+    Cards whose text is all links are left to trafilatura, which drops link lists
+    whole: removing them first could leave their section's heading behind alone.
+    """
+    text_chars = len("".join(element.text_content().split()))
+    if not 0 < text_chars <= _MAX_PROMO_CHARS or next(element.iter("h1"), None) is not None:
+        return False
+    if sum(1 for _ in element.iter("p")) > _MAX_PROMO_PARAGRAPHS:
+        return False
+    linked_chars = sum(len("".join(a.text_content().split())) for a in element.iter("a"))
+    return 0 < linked_chars <= _MAX_PROMO_LINKED_SHARE * text_chars
+
+
+def _is_unseen_or_promo(element: HtmlElement, classes: str) -> bool:
+    if not _SCREEN_READER_CLASSES.isdisjoint(classes.split()):
+        return True
+    return ("promo" in classes or "Promo" in classes) and _is_teaser_card(element)
+
+
+def _unseen_and_promos(tree: HtmlElement) -> list[HtmlElement]:
+    """Text never on screen and teaser cards (see _SCREEN_READER_CLASSES and
+    _is_teaser_card): one pass over the body's classes, cheaper than an XPath test
+    per class name."""
+    body = tree.find("body")
+    root = body if body is not None else tree
+    found: list[HtmlElement] = _HIDDEN_XPATH(root)
+    for element in root.iterdescendants():
+        if (classes := element.get("class")) and _is_unseen_or_promo(element, classes):
+            found.append(element)
+    return found
+
+
 def drop_inert(tree: HtmlElement, *, furniture: bool) -> None:
     """Remove, in place, what holds no article text and that trafilatura would only
     remove itself after walking it with its many XPath rules: scripts (JSON-LD kept,
@@ -357,6 +409,10 @@ def drop_inert(tree: HtmlElement, *, furniture: bool) -> None:
     mode, which keeps the furniture when no paragraph exists outside it, so pass
     ``furniture`` only when the page has prose elsewhere. Call this once the page's
     metadata has been read.
+
+    Two kinds trafilatura would keep go too: text never on screen (the ``hidden``
+    attribute, screen-reader-only classes) and teaser cards for other articles (a
+    "promo" class holding a linked headline and an unlinked summary).
     """
     scripts = [s for s in tree.iter("script") if s.get("type") != "application/ld+json"]
     for script in scripts:
@@ -364,6 +420,8 @@ def drop_inert(tree: HtmlElement, *, furniture: bool) -> None:
     etree.strip_elements(tree, *_INERT_TAGS, with_tail=False)
     if furniture:
         etree.strip_elements(tree, *_FURNITURE_TAGS, with_tail=False)
+    for element in _unseen_and_promos(tree):  # on what is left: fewer elements to test
+        element.drop_tree()
 
 
 def looks_like_html(content: str) -> bool:

@@ -7,6 +7,7 @@ import pytest
 from services.cleaner.chrome import (
     CHROME_RULES,
     is_chrome,
+    is_credited_caption,
     strip_chrome,
     strip_leading_chrome,
     strip_trailing_chrome,
@@ -45,7 +46,10 @@ STORY = [
         # furniture
         "Advertisement", "إعلان", "Publicité",
         "© 2024 The Daily Planet. All rights reserved.", "جميع الحقوق محفوظة © 2016",
-        "Tous droits réservés", "* * *",
+        "Tous droits réservés", "* * *", "___",
+        # the newsroom's standards notice, comments invitations
+        "Our Standards: The Thomson Reuters Trust Principles.", "Editorial standards",
+        "Join our commenting forum", "Join the discussion",
     ],
 )  # fmt: skip
 def test_chrome_lines(line: str) -> None:
@@ -66,6 +70,8 @@ def test_chrome_lines(line: str) -> None:
         "The 9/11 attacks: 20 years on",
         "نشر الوثائق المرتبطة بوقف إطلاق النار",  # "publishing the documents": a subheading
         "Published works by the author were banned in 1984, the court heard in a long ruling.",
+        "Our standards are high, the editor said, and we mean to keep them that way.",
+        "Our",  # a standards notice needs its noun
     ],
 )
 def test_prose_is_not_chrome(line: str) -> None:
@@ -75,8 +81,11 @@ def test_prose_is_not_chrome(line: str) -> None:
 def test_anywhere_rules_are_a_strict_subset() -> None:
     anywhere = {rule.name for rule in CHROME_RULES if rule.anywhere}
 
-    assert anywhere == {"comment_counter", "read_also_teaser", "share", "advertisement"}
+    assert anywhere == {
+        "comment_counter", "read_also_teaser", "share", "advertisement", "separator"
+    }  # fmt: skip
     assert is_chrome("Advertisement", anywhere_only=True)
+    assert is_chrome("___", anywhere_only=True)  # holds no word
     assert is_chrome("Read also: Storm batters the coast", anywhere_only=True)
     assert not is_chrome("Most read", anywhere_only=True)  # may be a subheading mid-text
     assert not is_chrome("0", anywhere_only=True)
@@ -128,3 +137,43 @@ def test_middle_is_only_touched_by_anywhere_rules() -> None:
 def test_a_flattened_list_menu_is_one_chrome_block() -> None:
     assert is_chrome("Home\nWorld\nBusiness\nSport")
     assert not is_chrome("Flour\nTwo eggs\nA pinch of salt and a spoonful of sugar in warm milk")
+
+
+def test_separator_line_is_dropped_anywhere() -> None:
+    text = [STORY[0], "___", STORY[1], "* * *", "Economic outlook", STORY[0]]
+
+    assert strip_chrome(text) == [STORY[0], STORY[1], "Economic outlook", STORY[0]]
+
+
+def test_standards_notice_at_the_end_is_dropped() -> None:
+    ending = [*STORY, "Reporting by Jane Doe", "Our Standards: The Daily Planet Trust Principles."]
+
+    assert strip_chrome(ending) == [*STORY, "Reporting by Jane Doe"]
+
+
+@pytest.mark.parametrize(
+    "caption",
+    [
+        "Raye at the 2024 Brit Awards\nCredit: Ian West/PA Wire",
+        "The quay at dawn\nPhotograph: Jane Doe/AP",
+        "Le port au petit matin\nCrédit photo : AFP",
+    ],
+)
+def test_photo_caption_with_its_credit_line_is_dropped_anywhere(caption: str) -> None:
+    assert is_credited_caption(caption)
+    assert strip_chrome([STORY[0], caption, STORY[1]]) == STORY
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        "Credit: Ian West/PA Wire",  # a lone credit line: left to the edge rules
+        "The council credited the engineers.\nCredit where it is due, said the mayor, who "
+        "praised the engineers and the builders for finishing the bridge on time and well "
+        "within the budget that the council had set for the works two years earlier, and "
+        "added that the town would celebrate the opening with a festival on the river in "
+        "the spring, with music, food stalls and a regatta for the rowing clubs.",
+    ],
+)
+def test_prose_mentioning_credit_is_not_a_caption(paragraph: str) -> None:
+    assert not is_credited_caption(paragraph)
