@@ -97,7 +97,9 @@ _FURNITURE_TAGS = ("nav", "aside", "footer")
 _SCREEN_READER_CLASSES = frozenset(
     {"sr-only", "visually-hidden", "screen-reader-text", "visuallyhidden", "element-invisible"}
 )
-_HIDDEN_XPATH = etree.XPath("descendant::*[@hidden]")
+# hidden="until-found" is the opposite: collapsed text the page wants found and shown
+# (an article's folded sections), so it stays.
+_HIDDEN_XPATH = etree.XPath("descendant::*[@hidden and @hidden != 'until-found']")
 # Teaser cards for other articles: "promo" in a class is the CMSs' name for them
 # (Brightspot's <ps-promo class="promo">, AP's "PagePromo", "promote-related-post").
 # trafilatura drops their linked headline but keeps the summary under it, which then

@@ -131,6 +131,16 @@ def test_hidden_and_screen_reader_text_is_dropped() -> None:
     assert text == "Visible story text. Quay opens Kept: not the class itself."
 
 
+def test_text_hidden_until_found_is_kept() -> None:
+    # Collapsed sections that the browser opens on a find or a link: part of the story.
+    text = _dropped(
+        '<html><body><p>Visible story text.</p><div hidden="until-found">'
+        "<p>The rest of the story, folded.</p></div></body></html>"
+    )
+
+    assert text == "Visible story text. The rest of the story, folded."
+
+
 def test_promo_card_with_a_summary_is_dropped_but_not_the_story() -> None:
     card = (
         '<div class="promo"><h3><a href="/other">Ferry fares rise again</a></h3>'
