@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -119,7 +120,7 @@ def write_articles(conn: Connection, prepared: Sequence[dict[str, Any]], distanc
     if conn.dialect.name == "postgresql":
         written = conn.execute(_POSTGRES_ARTICLE_UPSERT, {"rows": _as_json(rows)}).all()
     else:
-        written = conn.execute(_article_upsert(sqlite.insert(ArticleRow)), rows).all()
+        written = _SQLITE_ARTICLE_UPSERT(conn, rows)
     _repair_stories(conn, written, allocated)
     if conn.dialect.name == "postgresql":
         _lock_stories(conn)
@@ -406,6 +407,60 @@ def _postgres_article_upsert() -> Any:
 
 
 _POSTGRES_ARTICLE_UPSERT = _postgres_article_upsert()
+
+
+class _SqliteArticleUpsert:
+    """The article upsert as one multi-row statement handed straight to the driver.
+
+    SQLAlchemy's own executemany builds a parameter dictionary per row and runs it
+    through each column's type; on batches of 256 that was 6-13% of the write path's
+    CPU. The statement is SQLAlchemy's (``_article_upsert``, compiled once), with its
+    ``VALUES`` group repeated once per row; values go through the same bind
+    processors (JSON, UTC timestamps), in a flat tuple.
+    """
+
+    def __init__(self) -> None:
+        dialect = sqlite.dialect()
+        self._columns = [column.key for column in _ARTICLES]
+        self._binders = [
+            column.type.dialect_impl(dialect).bind_processor(dialect) for column in _ARTICLES
+        ]
+        compiled = _article_upsert(sqlite.insert(ArticleRow)).compile(
+            dialect=dialect, column_keys=self._columns
+        )
+        self._group = "(" + ", ".join(["?"] * len(self._columns)) + ")"
+        self._head, values, self._tail = compiled.string.partition(f" VALUES {self._group}")
+        if not values or list(compiled.positiontup or ())[: len(self._columns)] != self._columns:
+            raise RuntimeError("unexpected shape of the compiled SQLite article upsert")
+        # Parameters after the VALUES group: constants of the update (revision + 1).
+        self._constants = tuple(
+            compiled.binds[name].effective_value
+            for name in (compiled.positiontup or ())[len(self._columns) :]
+        )
+
+    def __call__(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> list[_Written]:
+        written: list[_Written] = []
+        driver = conn.connection.driver_connection
+        if not isinstance(driver, sqlite3.Connection):
+            raise TypeError(f"expected a sqlite3 connection, got {type(driver).__name__}")
+        limit = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        per_statement = max(1, (limit - len(self._constants)) // len(self._columns))
+        for start in range(0, len(rows), per_statement):
+            part = rows[start : start + per_statement]
+            sql = f"{self._head} VALUES {', '.join([self._group] * len(part))}{self._tail}"
+            written.extend(conn.exec_driver_sql(sql, (*self._flat(part), *self._constants)))
+        return written
+
+    def _flat(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
+        flat: list[Any] = []
+        for row in rows:
+            for name, binder in zip(self._columns, self._binders, strict=True):
+                value = row.get(name)
+                flat.append(value if binder is None else binder(value))
+        return flat
+
+
+_SQLITE_ARTICLE_UPSERT = _SqliteArticleUpsert()
 
 
 def _as_json(rows: Sequence[dict[str, Any]]) -> str:
