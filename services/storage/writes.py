@@ -6,7 +6,8 @@
 2. New articles get ids up front and a story: a stored or earlier near-duplicate's, or
    their own id when they are the first seen (by fetch time).
 3. One ``INSERT ... ON CONFLICT (canonical_url) DO UPDATE`` writes them all (on
-   PostgreSQL the batch is one JSON parameter: ``_postgres_article_upsert``), so
+   PostgreSQL the batch is one JSON parameter, ``_postgres_article_upsert``; on SQLite
+   one multi-row statement, ``_SqliteArticleUpsert``), so
    replicas saving the same article at once never race; changed content bumps
    ``revision`` and a trigger (see the migrations) keeps the superseded content in
    ``article_revisions``.
