@@ -181,7 +181,7 @@ class ArticleStore:
         """
         if not articles:
             return 0
-        rows = prepare_articles(articles, self._clock())
+        rows = prepare_articles(articles, self._clock(), self._engine.dialect.name)
         with self._engine.begin() as conn:
             return write_articles(conn, rows, self._story_max_distance)
 

@@ -83,10 +83,17 @@ _TIME_FIELDS = tuple(
 _Written = Row[int, str, int]
 
 
-def prepare_articles(articles: Sequence[ArticleClassified], now: datetime) -> list[dict[str, Any]]:
+def prepare_articles(
+    articles: Sequence[ArticleClassified], now: datetime, dialect: str
+) -> list[dict[str, Any]]:
     """The rows of a batch, built before its transaction so that, with several batches
-    in hand, one is prepared while another holds the database."""
-    return [_article_values(article, article_key(article), now) for article in articles]
+    in hand, one is prepared while another holds the database. On SQLite that includes
+    the column values as the driver takes them (see ``_SqliteArticleUpsert.prebind``)."""
+    rows = [_article_values(article, article_key(article), now) for article in articles]
+    if dialect == "sqlite":
+        for row in rows:
+            _SQLITE_ARTICLE_UPSERT.prebind(row)
+    return rows
 
 
 def write_articles(conn: Connection, prepared: Sequence[dict[str, Any]], distance: int) -> int:
@@ -418,6 +425,11 @@ class _SqliteArticleUpsert:
     CPU. The statement is SQLAlchemy's (``_article_upsert``, compiled once), with its
     ``VALUES`` group repeated once per row; values go through the same bind
     processors (JSON, UTC timestamps), in a flat tuple.
+
+    The processors run before the transaction (``prebind``): SQLite has one writer,
+    so with several batches in hand, work done while holding the write lock is work
+    the other batches wait for. Only what the transaction decides (id, story, key) is
+    filled in under the lock.
     """
 
     def __init__(self) -> None:
@@ -438,6 +450,19 @@ class _SqliteArticleUpsert:
             compiled.binds[name].effective_value
             for name in (compiled.positiontup or ())[len(self._columns) :]
         )
+        self._assigned = [(self._columns.index(name), name) for name in _ASSIGNED_IN_TRANSACTION]
+        if any(self._binders[index] is not None for index, _ in self._assigned):
+            raise RuntimeError("a column assigned in the transaction needs a bind processor")
+
+    def prebind(self, row: dict[str, Any]) -> None:
+        """Keep the row's values through the column processors, in column order."""
+        row[_PREBOUND] = self._bind(row)
+
+    def _bind(self, row: dict[str, Any]) -> list[Any]:
+        return [
+            value if binder is None else binder(value)
+            for value, binder in zip(map(row.get, self._columns), self._binders, strict=True)
+        ]
 
     def __call__(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> list[_Written]:
         written: list[_Written] = []
@@ -455,12 +480,16 @@ class _SqliteArticleUpsert:
     def _flat(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
         flat: list[Any] = []
         for row in rows:
-            for name, binder in zip(self._columns, self._binders, strict=True):
-                value = row.get(name)
-                flat.append(value if binder is None else binder(value))
+            start = len(flat)
+            flat.extend(row.get(_PREBOUND) or self._bind(row))
+            for index, name in self._assigned:
+                flat[start + index] = row[name]
         return flat
 
 
+_PREBOUND = "_prebound"  # not a column: where ``prebind`` keeps a row's driver values
+# Set by ``write_articles`` after the rows were prepared.
+_ASSIGNED_IN_TRANSACTION = ("id", "story_id", "canonical_url")
 _SQLITE_ARTICLE_UPSERT = _SqliteArticleUpsert()
 
 

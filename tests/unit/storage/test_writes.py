@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 
@@ -14,7 +15,8 @@ from services.storage.writes import _article_upsert, prepare_articles, write_art
 from tests.unit.storage.factories import T0, article
 
 
-def _batch() -> list[dict[str, object]]:
+def _batch(dialect: str) -> list[dict[str, object]]:
+    """Rows as ``save_articles`` prepares them: for SQLite, with their driver values."""
     articles = [
         article("https://a.example/plain"),
         article("https://a.example/arabic", title="هدنة في سوريا", text="نص الخبر " * 50),
@@ -23,7 +25,7 @@ def _batch() -> list[dict[str, object]]:
     ]
     return [
         {**row, "id": number, "story_id": number}
-        for number, row in enumerate(prepare_articles(articles, T0), start=1)
+        for number, row in enumerate(prepare_articles(articles, T0, dialect), start=1)
     ]
 
 
@@ -40,13 +42,17 @@ def _store(path: Path) -> ArticleStore:
     return store
 
 
-def test_stores_exactly_what_sqlalchemys_executemany_stores(tmp_path: Path) -> None:
+# Rows prepared for SQLite carry their driver values; others are bound under the lock.
+@pytest.mark.parametrize("prepared_for", ["sqlite", "postgresql"])
+def test_stores_exactly_what_sqlalchemys_executemany_stores(
+    tmp_path: Path, prepared_for: str
+) -> None:
     ours, reference = _store(tmp_path / "ours.db"), _store(tmp_path / "reference.db")
     try:
         with ours.engine.begin() as conn:
-            write_articles(conn, _batch(), distance=0)
+            write_articles(conn, _batch(prepared_for), distance=0)
         with reference.engine.begin() as conn:
-            conn.execute(_article_upsert(sqlite.insert(ArticleRow)), _batch()).all()
+            conn.execute(_article_upsert(sqlite.insert(ArticleRow)), _batch("postgresql")).all()
 
         assert _stored(ours) == _stored(reference)  # JSON, timestamps, NULLs, byte for byte
         assert len(_stored(ours)) == 4
