@@ -338,10 +338,12 @@ CHROME_RULES: tuple[ChromeRule, ...] = (
         r"|principes)|معاييرنا|المعايير التحريرية)(?: ?[:：-] ?.{1,100})?",
         max_chars=140,
     ),
+    # The word "copyright" alone is not a notice: news about copyright starts with it
+    # too. A notice has the sign, a year after the word, or is a short line led by it.
     ChromeRule(
         "copyright",
-        r".{0,80}(?:©|copyright\b|\(c\) ?\d{4}|all rights reserved|(جميع|كل) الحقوق محفوظة"
-        r"|tous droits réservés).{0,150}",
+        r".{0,80}(?:©|\(c\) ?\d{4}|copyright (?:\(c\) )?\d{4}|all rights reserved"
+        r"|(جميع|كل) الحقوق محفوظة|tous droits réservés).{0,150}|copyright\b.{0,40}",
         max_chars=240,
     ),
 )

@@ -47,6 +47,7 @@ STORY = [
         "Advertisement", "إعلان", "Publicité",
         "© 2024 The Daily Planet. All rights reserved.", "جميع الحقوق محفوظة © 2016",
         "Tous droits réservés", "* * *", "___",
+        "Copyright 2024 NPR", "Copyright (c) 2023 Example Media Ltd", "Copyright Reuters",
         # the newsroom's standards notice, comments invitations
         "Our Standards: The Thomson Reuters Trust Principles.", "Editorial standards",
         "Join our commenting forum", "Join the discussion",
@@ -72,6 +73,11 @@ def test_chrome_lines(line: str) -> None:
         "Published works by the author were banned in 1984, the court heard in a long ruling.",
         "Our standards are high, the editor said, and we mean to keep them that way.",
         "Our",  # a standards notice needs its noun
+        # news about copyright (BBC News leads) is not a copyright notice
+        "Japan's Honda has won a copyright case in Beijing, further evidence that China is "
+        "taking a tougher line on protecting intellectual property rights.",
+        "Lessons on music piracy and copyright issues are to be taught to secondary school "
+        "pupils in the UK.",
     ],
 )
 def test_prose_is_not_chrome(line: str) -> None:
