@@ -9,21 +9,31 @@ does keep ``<head>`` (subheadings), ``<p>``, ``<list>``, ``<quote>`` and
 from __future__ import annotations
 
 import contextlib
+import html
+import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import trafilatura
 from htmldate import find_date
+from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 from lxml.html import HtmlElement  # type: ignore[import-untyped,unused-ignore]
+from trafilatura.json_metadata import (
+    JSON_UNICODE_REPLACE,
+    extract_json,
+    extract_json_parse_error,
+)
 from trafilatura.metadata import (
+    JSON_MINIFY,
     examine_meta,
     extract_author,
-    extract_meta_json,
     extract_sitename,
     extract_title,
 )
 from trafilatura.settings import Document, set_date_params
+from trafilatura.utils import HTML_STRIP_TAGS, trim
 
 from services.cleaner.normalize import normalize
 
@@ -70,6 +80,37 @@ def _site_name(document: Document) -> str | None:
     return name
 
 
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+_JSON_SCRIPTS = etree.XPath(
+    './/script[@type="application/ld+json" or @type="application/settings+json"]'
+)
+
+
+def _normalize_json(string: str) -> str:
+    """``trafilatura.json_metadata.normalize_json``, with its filter of lone surrogates
+    as one pattern instead of a Python test per character: JSON-LD that holds a whole
+    article body made that filter about 3% of a page's time."""
+    if "\\" in string:
+        string = string.replace("\\n", "").replace("\\r", "").replace("\\t", "")
+        string = JSON_UNICODE_REPLACE.sub(lambda match: chr(int(match[1], 16)), string)
+        string = _SURROGATE_RE.sub("", string)
+        string = html.unescape(string)
+    return trim(HTML_STRIP_TAGS.sub("", string))
+
+
+def _json_ld_metadata(tree: HtmlElement, document: Document) -> Document:
+    """``trafilatura.metadata.extract_meta_json`` with the quicker ``_normalize_json``."""
+    for script in _JSON_SCRIPTS(tree):
+        if not script.text:
+            continue
+        text = _normalize_json(JSON_MINIFY.sub(r"\1", script.text))
+        try:
+            document = extract_json(json.loads(text, strict=False), document)
+        except json.JSONDecodeError:
+            document = extract_json_parse_error(text, document)
+    return document
+
+
 def page_metadata(tree: HtmlElement, url: str | None, *, with_date: bool) -> Metadata:
     """trafilatura's metadata reading without the parts the cleaner does not use.
 
@@ -83,7 +124,7 @@ def page_metadata(tree: HtmlElement, url: str | None, *, with_date: bool) -> Met
         document.author = None
     # trafilatura's JSON-LD reader trips on odd documents; the meta tags remain
     with contextlib.suppress(Exception):
-        document = extract_meta_json(tree, document)
+        document = _json_ld_metadata(tree, document)
     document.title = document.title or extract_title(tree)
     document.author = document.author or extract_author(tree)
     document.sitename = document.sitename or extract_sitename(tree)

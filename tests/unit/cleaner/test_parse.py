@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import lxml.html  # type: ignore[import-untyped,unused-ignore]
 import pytest
 import trafilatura
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]
@@ -49,3 +50,18 @@ def test_fragment_and_empty_input_are_wrapped_in_a_page() -> None:
     assert tree.findtext(".//p") == "Only a paragraph."
     assert empty is not None
     assert empty.text_content() == ""
+
+
+def test_every_element_is_an_html_element_with_its_methods() -> None:
+    # The parser's class lookup is chosen in C; form fields get no special classes,
+    # but every element, form fields included, keeps lxml.html's methods.
+    tree = parse_html(
+        "<html><body><form><label>Name <input name=q></label><select></select></form>"
+        "<p>Text <b>bold</b></p></body></html>"
+    )
+
+    assert tree is not None
+    assert all(isinstance(element, lxml.html.HtmlElement) for element in tree.iter())
+    assert tree.find(".//label").text_content() == "Name "
+    tree.find(".//form").drop_tree()
+    assert tree.find(".//p").text_content() == "Text bold"
