@@ -34,6 +34,7 @@ check: lint typecheck test
 bench: install
 	$(BIN)/python -m benchmarks.fetcher
 	$(BIN)/python -m benchmarks.extraction
+	$(BIN)/python -m benchmarks.unseen_articles
 	$(BIN)/python -m benchmarks.fingerprints
 	$(BIN)/python -m benchmarks.classifier
 	$(BIN)/python -m benchmarks.storage
