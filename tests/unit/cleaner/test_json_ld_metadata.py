@@ -33,10 +33,15 @@ PAGES = [
      "publisher": {"@type": "Organization", "name": "Example News"},
      "articleSection": "World", "description": "A summary &amp; more"}
     </script></head><body><p>x</p></body></html>""",
-    # broken JSON: trafilatura's regular expressions read what they can
+    # no-break spaces between tokens
     """<html><head><script type="application/ld+json">
-    {"@type": "Article", "author": {"@type": "Person", "name": "John Smith"},
-     "headline": "Broken" "publisher": {"name": "Broken Daily"}
+    {\u00a0"@context": "https://schema.org",\u00a0"@type": "NewsArticle",
+     "headline":\u00a0"Spaced out", "author": {"@type": "Person", "name": "Ann Lee"}}
+    </script></head><body><p>x</p></body></html>""",
+    # broken JSON: trafilatura's regular expressions read what they can, once minified
+    """<html><head><script type="application/ld+json">
+    {"@type": "Article", "author" : {"@type" : "Person", "name" : "John Smith"},
+     "headline": "Broken" "publisher": {"name" : "Broken Daily"}
     </script></head><body><p>x</p></body></html>""",
     """<html><head><script type="application/ld+json">
     [{"@context": "https://schema.org", "@type": "WebSite", "name": "List Site"},
