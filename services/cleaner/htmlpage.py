@@ -348,7 +348,8 @@ def _tags(metas: MetaIndex, json_ld: list[Any]) -> list[str]:
 
 
 def _link_texts(tree: HtmlElement) -> frozenset[str]:
-    return frozenset(key for a in tree.iter("a") if (key := fold(a.text_content())))
+    texts = {a.text_content() for a in tree.iter("a")}  # menus repeat: fold each text once
+    return frozenset(key for text in texts if (key := fold(text)))
 
 
 def _prose_chars(tree: HtmlElement) -> int:
