@@ -5,10 +5,9 @@
    canonical link changes in between.
 2. New articles get ids up front and a story: a stored or earlier near-duplicate's, or
    their own id when they are the first seen (by fetch time).
-3. One ``INSERT ... ON CONFLICT (canonical_url) DO UPDATE`` writes them all (on
-   PostgreSQL the batch is one JSON parameter, ``_postgres_article_upsert``; on SQLite
-   one multi-row statement, ``_SqliteArticleUpsert``), so
-   replicas saving the same article at once never race; changed content bumps
+3. One ``INSERT ... ON CONFLICT (canonical_url) DO UPDATE`` writes them all (see
+   ``upserts``: on PostgreSQL the batch is one JSON parameter, on SQLite one multi-row
+   statement), so replicas saving the same article at once never race; changed content bumps
    ``revision`` and a trigger (see the migrations) keeps the superseded content in
    ``article_revisions``.
 4. On PostgreSQL, an advisory lock held to commit then lets a batch see what replicas
@@ -24,35 +23,35 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-import pydantic_core
 from sqlalchemy import (
     Connection,
-    Row,
-    and_,
     bindparam,
-    case,
     func,
-    literal_column,
-    or_,
     select,
     text,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql.expression import ColumnElement, TextClause
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.sql.expression import TextClause
 
 from shared.contracts import MAX_URL_LENGTH, ArticleClassified, StageFailed
 
 from .query import site_of_host
-from .schema import BAND_COLUMNS, ArticleRow, ArticleUrlRow, Base, FailureRow, UtcDateTime, as_utc
+from .schema import BAND_COLUMNS, ArticleRow, ArticleUrlRow, FailureRow, UtcDateTime, as_utc
 from .stories import BandIndex, Signed, band_sets, bands, parse_simhash
+from .upserts import (
+    POSTGRES_ARTICLE_UPSERT,
+    SQLITE_ARTICLE_UPSERT,
+    Written,
+    as_json,
+    failure_upsert,
+)
 
 __all__ = [
     "article_key",
@@ -71,16 +70,11 @@ _FAILURES = FailureRow.__table__.c
 # The message fields that are also columns (a set, as pydantic's ``include`` wants).
 _ARTICLE_FIELDS = set(_ARTICLES.keys()) & ArticleClassified.model_fields.keys()
 _FAILURE_FIELDS = set(_FAILURES.keys()) & StageFailed.model_fields.keys()
-# Columns an update never touches: identity, first submitted URL, story, and revision
-# (which is computed).
-_KEPT_ON_UPDATE = frozenset({"id", "canonical_url", "url", "revision", "story_id"})
 _TIME_FIELDS = tuple(
     name
     for name in sorted(_ARTICLE_FIELDS | {"stored_at"})
     if isinstance(_ARTICLES[name].type, UtcDateTime)
 )
-# What the article upsert returns for each row it wrote: id, canonical_url, story_id.
-_Written = Row[int, str, int]
 
 
 def prepare_articles(
@@ -88,11 +82,11 @@ def prepare_articles(
 ) -> list[dict[str, Any]]:
     """The rows of a batch, built before its transaction so that, with several batches
     in hand, one is prepared while another holds the database. On SQLite that includes
-    the column values as the driver takes them (see ``_SqliteArticleUpsert.prebind``)."""
+    the column values as the driver takes them (see ``upserts.SqliteArticleUpsert.prebind``)."""
     rows = [_article_values(article, article_key(article), now) for article in articles]
     if dialect == "sqlite":
         for row in rows:
-            _SQLITE_ARTICLE_UPSERT.prebind(row)
+            SQLITE_ARTICLE_UPSERT.prebind(row)
     return rows
 
 
@@ -126,9 +120,9 @@ def write_articles(conn: Connection, prepared: Sequence[dict[str, Any]], distanc
         latest[key].update(id=article_id, story_id=story_id)
     rows = [latest[key] for key in order]
     if conn.dialect.name == "postgresql":
-        written = conn.execute(_POSTGRES_ARTICLE_UPSERT, {"rows": _as_json(rows)}).all()
+        written = conn.execute(POSTGRES_ARTICLE_UPSERT, {"rows": as_json(rows)}).all()
     else:
-        written = _SQLITE_ARTICLE_UPSERT(conn, rows)
+        written = SQLITE_ARTICLE_UPSERT(conn, rows)
     _repair_stories(conn, written, allocated)
     if conn.dialect.name == "postgresql":
         _lock_stories(conn)
@@ -149,7 +143,7 @@ def write_failures(conn: Connection, failures: Sequence[StageFailed]) -> int:
     if not latest:
         return 0
     rows = [latest[url] for url in sorted(latest)]
-    return len(conn.execute(_failure_upsert(conn.dialect.name), rows).all())
+    return len(conn.execute(failure_upsert(conn.dialect.name), rows).all())
 
 
 def content_hash(title: str, text: str) -> str:
@@ -345,7 +339,7 @@ _CANDIDATES = {
 
 
 def _repair_stories(
-    conn: Connection, written: Sequence[_Written], allocated: dict[str, int]
+    conn: Connection, written: Sequence[Written], allocated: dict[str, int]
 ) -> None:
     """Re-point stories named after an id that was never inserted.
 
@@ -373,140 +367,6 @@ def _repair_stories(
         .values(story_id=bindparam("b_story")),
         repoint,
     )
-
-
-def _insert(dialect: str, row: type[Base]) -> sqlite.Insert | postgresql.Insert:
-    return postgresql.insert(row) if dialect == "postgresql" else sqlite.insert(row)
-
-
-def _article_upsert(stmt: sqlite.Insert | postgresql.Insert) -> Any:
-    new, old = stmt.excluded, _ARTICLES
-    content_changed = old.content_hash != new.content_hash
-    labels_changed = or_(
-        old.language != new.language,
-        old.topic.is_distinct_from(new.topic),
-        old.model_version != new.model_version,
-    )
-    updates: dict[str, ColumnElement[Any]] = {
-        column.key: new[column.key] for column in _ARTICLES if column.key not in _KEPT_ON_UPDATE
-    }
-    updates["revision"] = case((content_changed, old.revision + 1), else_=old.revision)
-    # RETURNING yields only the rows actually written, skipped no-ops excluded.
-    return stmt.on_conflict_do_update(
-        index_elements=[old.canonical_url],
-        set_=updates,
-        where=and_(new.fetched_at >= old.fetched_at, or_(content_changed, labels_changed)),
-    ).returning(old.id, old.canonical_url, old.story_id)
-
-
-def _postgres_article_upsert() -> Any:
-    """The batch as one JSON parameter, unpacked by the server into rows.
-
-    A multi-row ``VALUES`` list of 256 rows has ~10,000 placeholders: psycopg re-parses
-    such a long query on every execution (it caches only short ones) and so does the
-    server. One parameter keeps the statement short, constant and cheap on both sides.
-    """
-    names = [column.key for column in _ARTICLES]
-    columns: list[ColumnElement[Any]] = [literal_column(f"batch.{name}") for name in names]
-    rows = select(*columns).select_from(
-        text("jsonb_populate_recordset(NULL::articles, CAST(:rows AS jsonb)) AS batch")
-    )
-    return _article_upsert(postgresql.insert(ArticleRow).from_select(names, rows))
-
-
-_POSTGRES_ARTICLE_UPSERT = _postgres_article_upsert()
-
-
-class _SqliteArticleUpsert:
-    """The article upsert as one multi-row statement handed straight to the driver.
-
-    SQLAlchemy's own executemany builds a parameter dictionary per row and runs it
-    through each column's type; on batches of 256 that was 6-13% of the write path's
-    CPU. The statement is SQLAlchemy's (``_article_upsert``, compiled once), with its
-    ``VALUES`` group repeated once per row; values go through the same bind
-    processors (JSON, UTC timestamps), in a flat tuple.
-
-    The processors run before the transaction (``prebind``): SQLite has one writer,
-    so with several batches in hand, work done while holding the write lock is work
-    the other batches wait for. Only what the transaction decides (id, story, key) is
-    filled in under the lock.
-    """
-
-    def __init__(self) -> None:
-        dialect = sqlite.dialect()
-        self._columns = [column.key for column in _ARTICLES]
-        self._binders = [
-            column.type.dialect_impl(dialect).bind_processor(dialect) for column in _ARTICLES
-        ]
-        compiled = _article_upsert(sqlite.insert(ArticleRow)).compile(
-            dialect=dialect, column_keys=self._columns
-        )
-        self._group = "(" + ", ".join(["?"] * len(self._columns)) + ")"
-        self._head, values, self._tail = compiled.string.partition(f" VALUES {self._group}")
-        if not values or list(compiled.positiontup or ())[: len(self._columns)] != self._columns:
-            raise RuntimeError("unexpected shape of the compiled SQLite article upsert")
-        # Parameters after the VALUES group: constants of the update (revision + 1).
-        self._constants = tuple(
-            compiled.binds[name].effective_value
-            for name in (compiled.positiontup or ())[len(self._columns) :]
-        )
-        self._assigned = [(self._columns.index(name), name) for name in _ASSIGNED_IN_TRANSACTION]
-        if any(self._binders[index] is not None for index, _ in self._assigned):
-            raise RuntimeError("a column assigned in the transaction needs a bind processor")
-
-    def prebind(self, row: dict[str, Any]) -> None:
-        """Keep the row's values through the column processors, in column order."""
-        row[_PREBOUND] = self._bind(row)
-
-    def _bind(self, row: dict[str, Any]) -> list[Any]:
-        return [
-            value if binder is None else binder(value)
-            for value, binder in zip(map(row.get, self._columns), self._binders, strict=True)
-        ]
-
-    def __call__(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> list[_Written]:
-        written: list[_Written] = []
-        driver = conn.connection.driver_connection
-        if not isinstance(driver, sqlite3.Connection):
-            raise TypeError(f"expected a sqlite3 connection, got {type(driver).__name__}")
-        limit = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-        per_statement = max(1, (limit - len(self._constants)) // len(self._columns))
-        for start in range(0, len(rows), per_statement):
-            part = rows[start : start + per_statement]
-            sql = f"{self._head} VALUES {', '.join([self._group] * len(part))}{self._tail}"
-            written.extend(conn.exec_driver_sql(sql, (*self._flat(part), *self._constants)))
-        return written
-
-    def _flat(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
-        flat: list[Any] = []
-        for row in rows:
-            start = len(flat)
-            flat.extend(row.get(_PREBOUND) or self._bind(row))
-            for index, name in self._assigned:
-                flat[start + index] = row[name]
-        return flat
-
-
-_PREBOUND = "_prebound"  # not a column: where ``prebind`` keeps a row's driver values
-# Set by ``write_articles`` after the rows were prepared.
-_ASSIGNED_IN_TRANSACTION = ("id", "story_id", "canonical_url")
-_SQLITE_ARTICLE_UPSERT = _SqliteArticleUpsert()
-
-
-def _as_json(rows: Sequence[dict[str, Any]]) -> str:
-    """pydantic-core's serializer: three times json.dumps's speed on these rows, and it
-    writes datetimes itself (``_article_values`` has made them all aware)."""
-    return pydantic_core.to_json(rows).decode()
-
-
-def _failure_upsert(dialect: str) -> Any:
-    stmt = _insert(dialect, FailureRow)
-    new, old = stmt.excluded, _FAILURES
-    updates = {column.key: new[column.key] for column in _FAILURES if column.key != "url"}
-    # Out-of-order delivery must not let an older failure overwrite a newer one.
-    return stmt.on_conflict_do_update(
-        index_elements=[old.url], set_=updates, where=new.failed_at > old.failed_at
-    ).returning(old.url)
 
 
 _Item = TypeVar("_Item")

@@ -1,4 +1,4 @@
-"""The SQLite article upsert that bypasses SQLAlchemy's per-row parameter handling."""
+"""The SQLite article upsert (``upserts``) that bypasses SQLAlchemy's per-row parameter handling."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from sqlalchemy.dialects import sqlite
 
 from services.storage.repository import ArticleStore
 from services.storage.schema import ArticleRow
-from services.storage.writes import _article_upsert, prepare_articles, write_articles
+from services.storage.upserts import article_upsert
+from services.storage.writes import prepare_articles, write_articles
 from tests.unit.storage.factories import T0, article
 
 
@@ -52,7 +53,7 @@ def test_stores_exactly_what_sqlalchemys_executemany_stores(
         with ours.engine.begin() as conn:
             write_articles(conn, _batch(prepared_for), distance=0)
         with reference.engine.begin() as conn:
-            conn.execute(_article_upsert(sqlite.insert(ArticleRow)), _batch("postgresql")).all()
+            conn.execute(article_upsert(sqlite.insert(ArticleRow)), _batch("postgresql")).all()
 
         assert _stored(ours) == _stored(reference)  # JSON, timestamps, NULLs, byte for byte
         assert len(_stored(ours)) == 4
