@@ -56,7 +56,7 @@ def article_upsert(stmt: sqlite.Insert | postgresql.Insert) -> Any:
     ).returning(old.id, old.canonical_url, old.story_id)
 
 
-def _postgresarticle_upsert() -> Any:
+def _postgres_article_upsert() -> Any:
     """The batch as one JSON parameter, unpacked by the server into rows.
 
     A multi-row ``VALUES`` list of 256 rows has ~10,000 placeholders: psycopg re-parses
@@ -71,7 +71,7 @@ def _postgresarticle_upsert() -> Any:
     return article_upsert(postgresql.insert(ArticleRow).from_select(names, rows))
 
 
-POSTGRES_ARTICLE_UPSERT = _postgresarticle_upsert()
+POSTGRES_ARTICLE_UPSERT = _postgres_article_upsert()
 
 
 class SqliteArticleUpsert:

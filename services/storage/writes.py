@@ -7,9 +7,9 @@
    their own id when they are the first seen (by fetch time).
 3. One ``INSERT ... ON CONFLICT (canonical_url) DO UPDATE`` writes them all (see
    ``upserts``: on PostgreSQL the batch is one JSON parameter, on SQLite one multi-row
-   statement), so replicas saving the same article at once never race; changed content bumps
-   ``revision`` and a trigger (see the migrations) keeps the superseded content in
-   ``article_revisions``.
+   statement), so replicas saving the same article at once never race; changed
+   content bumps ``revision`` and a trigger (see the migrations) keeps the superseded
+   content in ``article_revisions``.
 4. On PostgreSQL, an advisory lock held to commit then lets a batch see what replicas
    committed meanwhile: a new story's founder joins a near-copy stored since. (SQLite
    has one writer, so nothing is stored meanwhile.)
