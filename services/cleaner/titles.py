@@ -117,9 +117,13 @@ def _title_index(paragraphs: Sequence[str], start: int, keys: set[str]) -> int |
 
 
 def drop_title_repeats(paragraphs: Sequence[str], titles: Iterable[str | None]) -> list[str]:
-    """Drop title repeats at the top of the body, with any kicker lines above them."""
+    """Drop title repeats at the top of the body, with any kicker lines above them, and
+    at its end (trafilatura puts the headline last when the story is loose text with
+    ``<br>`` breaks beside it)."""
     keys = {fold(title) for title in titles if title} - {""}
-    start = 0
+    start, end = 0, len(paragraphs)
     while (found := _title_index(paragraphs, start, keys)) is not None:
         start = found + 1
-    return list(paragraphs[start:])
+    while end > start and fold(paragraphs[end - 1]) in keys:
+        end -= 1
+    return list(paragraphs[start:end])

@@ -316,3 +316,32 @@ class TestPlainText:
         with pytest.raises(NotAnArticle):
             clean_text(f"Title\n{body}")
         assert clean_text(f"Title\n{body}x").text == body + "x"
+
+
+ARABIC_BR_TITLE = "خسائر الحوثيين تتوالى والتحالف يضرب أهدافا عسكرية"
+ARABIC_BR_PARAGRAPHS = [
+    "أعلن التحالف أنه شن غارات على مواقع عسكرية في محافظة صعدة شمالي اليمن صباح الأحد، "
+    "مستهدفا مخازن أسلحة ومنصات إطلاق صواريخ.",
+    "وقال المتحدث باسم التحالف في مؤتمر صحفي إن الغارات جاءت ردا على إطلاق صواريخ باتجاه "
+    "المدن الحدودية خلال الأيام الماضية.",
+    "وأضاف أن العمليات ستستمر حتى تتوقف الهجمات، مشيرا إلى أن الأهداف اختيرت بعناية "
+    "لتجنب إصابة المدنيين في المناطق المجاورة.",
+    "من جهتها، قالت مصادر محلية إن الانفجارات سمعت في أنحاء المدينة، وإن فرق الإسعاف "
+    "انتشرت في عدد من الأحياء.",
+]
+# Many Arabic sites print the story as loose text with <br> breaks, not <p>.
+ARABIC_BR_PAGE = f"""<!doctype html><html lang="ar" dir="rtl"><head><meta charset="utf-8">
+<title>{ARABIC_BR_TITLE} | أخبار المثال</title></head><body>
+<header><nav><a href="/">الرئيسية</a> <a href="/p">سياسة</a> <a href="/e">اقتصاد</a></nav></header>
+<main><article><h1>{ARABIC_BR_TITLE}</h1><p class="date">نشر في 17 سبتمبر 2016</p>
+<div class="article-body">{"<br><br>".join(ARABIC_BR_PARAGRAPHS)}</div>
+<div class="comments">التعليقات (0)</div></article></main>
+<footer><p>جميع الحقوق محفوظة © 2016</p></footer></body></html>"""
+
+
+def test_a_story_in_loose_text_with_line_breaks_keeps_only_its_paragraphs() -> None:
+    # trafilatura puts the headline and the date line after such a body
+    result = clean_html(ARABIC_BR_PAGE, "https://news.example/ar/1")
+
+    assert result.title == ARABIC_BR_TITLE
+    assert _paragraphs(result) == ARABIC_BR_PARAGRAPHS

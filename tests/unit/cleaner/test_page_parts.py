@@ -68,6 +68,12 @@ def test_drop_title_repeats_takes_the_kicker_above_the_title() -> None:
     assert drop_title_repeats(paragraphs, ["Las horas quietas gana"]) == ["El certamen cierra."]
 
 
+def test_drop_title_repeats_at_the_end() -> None:
+    paragraphs = ["The story starts here.", "Storm hits coast", "It ends here.", "Storm Hits Coast"]
+
+    assert drop_title_repeats(paragraphs, ["Storm hits coast"]) == paragraphs[:3]
+
+
 def test_drop_title_repeats_leaves_a_title_quoted_later() -> None:
     paragraphs = ["The story starts here.", "Storm hits coast", "More story."]
 
