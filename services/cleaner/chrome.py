@@ -73,6 +73,8 @@ _PLATFORMS = _any(
     "pinterest", "email", "e-mail", "instagram", "youtube", "tiktok", "فيسبوك", "تويتر",
     "واتساب", "تيليجرام", "تلغرام", "انستغرام", "يوتيوب",
 )  # fmt: skip
+# "Facebook, X and Instagram", "تويتر وفيسبوك", "Facebook et X"
+_PLATFORM_LIST = rf"{_PLATFORMS}(?:(?:,| and| &| et| و) ?{_PLATFORMS})*"
 
 CHROME_RULES: tuple[ChromeRule, ...] = (
     # "التعليقات (0)", "Comments (3)", "12 commentaires": counters, never prose.
@@ -174,6 +176,18 @@ CHROME_RULES: tuple[ChromeRule, ...] = (
             "voir plus",
             "afficher plus",
         ),
+    ),
+    # "Follow us on Twitter and Facebook" between paragraphs: naming a network, never
+    # prose. (The wider "follow" rule below is only trusted at the edges.)
+    ChromeRule(
+        "follow_on_social",
+        _any(
+            rf"follow us on {_PLATFORM_LIST}",
+            rf"تابع(?:نا|ونا) (?:على|عبر) {_PLATFORM_LIST}",
+            rf"suivez[- ]nous sur {_PLATFORM_LIST}",
+        ),
+        anywhere=True,
+        max_chars=120,
     ),
     # "Read also: <other headline>" teasers dropped into the body.
     ChromeRule(

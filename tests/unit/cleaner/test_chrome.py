@@ -88,8 +88,12 @@ def test_anywhere_rules_are_a_strict_subset() -> None:
     anywhere = {rule.name for rule in CHROME_RULES if rule.anywhere}
 
     assert anywhere == {
-        "comment_counter", "read_also_teaser", "share", "advertisement", "separator"
+        "comment_counter", "follow_on_social", "read_also_teaser", "share", "advertisement",
+        "separator",
     }  # fmt: skip
+    assert is_chrome("Follow us on Twitter and Facebook", anywhere_only=True)
+    assert is_chrome("تابعونا على تويتر وفيسبوك", anywhere_only=True)
+    assert not is_chrome("Follow us on the ground as the rescue goes on", anywhere_only=True)
     assert is_chrome("Advertisement", anywhere_only=True)
     assert is_chrome("___", anywhere_only=True)  # holds no word
     assert is_chrome("Read also: Storm batters the coast", anywhere_only=True)
