@@ -12,9 +12,10 @@ Arabiya, BBC Arabic, CNN Arabic, France24, Sky News Arabia), read from
 - **text**: the article as plain text, as a flattened page arrives, through
   ``clean_text`` (title split, leading and trailing chrome lines dropped);
 - **html**: the article inside a page with the chrome news sites print, in the
-  article's language (a menu, byline and date, share buttons, a "read more" link
-  between paragraphs, a newsletter sign-up, a comment counter, a "most read" box, a
-  copyright footer), through ``clean_html``, the whole HTML path.
+  article's language (a menu, byline and date, share buttons; between paragraphs a
+  captioned photo, a "read more" link and a "follow us" line; a newsletter sign-up, a
+  comment counter, a "most read" box, a copyright footer), through ``clean_html``, the
+  whole HTML path.
 
 Scored with the extraction benchmark's metric (word 4-gram shingles, precision and
 recall averaged over articles). Recall below 1 is article text dropped; precision below
@@ -59,6 +60,8 @@ class _Chrome(NamedTuple):
     date: str
     share: str
     inline: str  # a "read more" link between paragraphs
+    follow: str  # a "follow us" line between paragraphs
+    caption: str  # a photo between paragraphs, with its caption
     newsletter: str
     most_read: tuple[str, ...]  # heading, then teasers
     comments: str
@@ -72,6 +75,8 @@ _CHROME = {
         date="Published 3 March 2024",
         share="Share this article: Facebook Twitter WhatsApp Email",
         inline="Read more: Storm batters the coast as thousands lose power",
+        follow="Follow us on Twitter and Facebook",
+        caption="Crowds gathered outside the building on Monday. Photo: Reuters",
         newsletter="Sign up for our daily newsletter",
         most_read=("Most read", "Storm batters the coast", "Interest rates held again"),
         comments="Comments (0)",
@@ -83,6 +88,8 @@ _CHROME = {
         date="نشر في 17 سبتمبر 2016",
         share="شارك: فيسبوك تويتر واتساب",
         inline="اقرأ أيضا: العاصفة تضرب الساحل وآلاف المنازل بلا كهرباء",
+        follow="تابعونا على تويتر وفيسبوك",
+        caption="حشود أمام المبنى يوم الاثنين. تصوير: رويترز",
         newsletter="اشترك في النشرة البريدية",
         most_read=("الأكثر قراءة", "العاصفة تضرب الساحل", "تثبيت أسعار الفائدة مجددا"),
         comments="التعليقات (0)",
@@ -97,8 +104,11 @@ def _page(title: str, paragraphs: Sequence[str], language: str) -> str:
     heading, *most_read = chrome.most_read
     teasers = "".join(f"<li><a href='/t{n}'>{e(t)}</a></li>" for n, t in enumerate(most_read))
     body = [f"<p>{e(p)}</p>" for p in paragraphs]
-    # an inline "read more" link after the second paragraph, as CMSs insert them
-    body.insert(min(2, len(body)), f"<p><a href='/related'>{e(chrome.inline)}</a></p>")
+    # between paragraphs, as CMSs insert them: a photo, a "read more" link, a "follow us"
+    figure = f"<figure><img src='/photo.jpg' alt=''><figcaption>{e(chrome.caption)}</figcaption>"
+    body.insert(min(1, len(body)), f"{figure}</figure>")
+    body.insert(min(3, len(body)), f"<p><a href='/related'>{e(chrome.inline)}</a></p>")
+    body.insert(min(5, len(body)), f"<p>{e(chrome.follow)}</p>")
     direction = ' dir="rtl"' if language == "ar" else ""
     return (
         f'<!doctype html><html lang="{language}"{direction}><head><meta charset="utf-8">'
