@@ -36,6 +36,7 @@ import json
 import random
 from collections import Counter
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import NamedTuple
 
 import trafilatura
@@ -152,8 +153,8 @@ def _plain_trafilatura(title: str, paragraphs: Sequence[str], language: str) -> 
 Cleaning = Callable[[str, Sequence[str], str], str]
 
 
-def _articles(language: str, count: int, seed: int) -> list[tuple[str, list[str]]]:
-    with gzip.open(_SHARED_DIR / "data" / "topics" / _CORPORA[language], "rt") as lines:
+def _articles(corpora: Path, language: str, count: int, seed: int) -> list[tuple[str, list[str]]]:
+    with gzip.open(corpora / _CORPORA[language], "rt") as lines:
         rows = [json.loads(line) for line in lines]
     random.Random(seed).shuffle(rows)
     articles = []
@@ -194,9 +195,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=600, help="articles per language")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--data", type=Path, default=_SHARED_DIR / "data" / "topics", help="corpora directory"
+    )
     args = parser.parse_args(argv)
     for language in _CORPORA:
-        articles = _articles(language, args.articles, args.seed)
+        articles = _articles(args.data, language, args.articles, args.seed)
         _measure("text", _from_text, language, articles)
         _measure("html", _from_html, language, articles)
         _measure("trafilatura html", _plain_trafilatura, language, articles)

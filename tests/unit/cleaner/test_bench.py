@@ -129,3 +129,33 @@ def test_memory_benchmark_runs_on_a_tiny_data_set(tmp_path: Path) -> None:
     lines = output.splitlines()
     assert [line.split()[0] for line in lines[:3]] == ["1", "2", "4"]
     assert "summary: 4 pages" in lines[3]
+
+
+def _tiny_corpus(directory: Path, name: str, title: str, sentence: str) -> None:
+    rows = [
+        {"title": f"{title} {n}", "text": "\n\n".join(f"{sentence} {n}-{i}." for i in range(8))}
+        for n in range(2)
+    ]
+    with gzip.open(directory / name, "wt") as corpus:
+        corpus.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+
+
+def test_unseen_articles_benchmark_runs_on_tiny_corpora(tmp_path: Path) -> None:
+    english = "The council approved the new bridge after a long debate about its cost, paragraph"
+    arabic = "وافق المجلس على الجسر الجديد بعد نقاش طويل حول تكلفته في الفقرة"
+    _tiny_corpus(tmp_path, "bbc_en.jsonl.gz", "Council approves bridge", english)
+    _tiny_corpus(tmp_path, "ant21_ar.jsonl.gz", "المجلس يوافق على الجسر", arabic)
+
+    output = _run_benchmark(
+        "benchmarks.unseen_articles", "--data", str(tmp_path), "--articles", "2"
+    )
+
+    rows = {line[:20].strip(): line for line in output.splitlines() if "articles" in line}
+    assert set(rows) == {
+        f"{language} {path}"
+        for language in ("en", "ar")
+        for path in ("text", "html", "trafilatura html", "html <br>")
+    }
+    for language in ("en", "ar"):
+        for path in ("text", "html", "html <br>"):
+            assert "F1=1.0000" in rows[f"{language} {path}"], rows[f"{language} {path}"]
