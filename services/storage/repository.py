@@ -21,6 +21,7 @@ from sqlalchemy.sql.expression import ColumnElement
 from shared.contracts import ArticleClassified, StageFailed, utc_now
 
 from . import migrate
+from .checkpoints import WalCheckpointer, is_sqlite_file
 from .database import DIALECTS, create_database_engine
 from .query import ArticleQuery, encode_cursor, select_articles
 from .schema import ArticleRevisionRow, ArticleRow, ArticleUrlRow, Base, FailureRow
@@ -152,6 +153,7 @@ class ArticleStore:
         self._engine = engine
         self._clock = clock
         self._story_max_distance = story_max_distance
+        self._checkpointer = WalCheckpointer(engine) if is_sqlite_file(engine) else None
 
     @classmethod
     def from_url(
@@ -165,6 +167,8 @@ class ArticleStore:
         return self._engine
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.close()
         self._engine.dispose()
 
     def create_schema(self) -> None:
@@ -183,14 +187,22 @@ class ArticleStore:
             return 0
         rows = prepare_articles(articles, self._clock(), self._engine.dialect.name)
         with self._engine.begin() as conn:
-            return write_articles(conn, rows, self._story_max_distance)
+            written = write_articles(conn, rows, self._story_max_distance)
+        self._committed()
+        return written
 
     def save_failures(self, failures: Sequence[StageFailed]) -> int:
         """Upsert by URL in one transaction, keeping the latest failure; article rows stay."""
         if not failures:
             return 0
         with self._engine.begin() as conn:
-            return write_failures(conn, failures)
+            written = write_failures(conn, failures)
+        self._committed()
+        return written
+
+    def _committed(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.committed()
 
     # -- reads ------------------------------------------------------------------------
 

@@ -1,0 +1,114 @@
+"""SQLite's write-ahead log is copied into the database file by a thread of the store's."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from services.storage.checkpoints import WalCheckpointer
+from services.storage.database import create_database_engine
+from services.storage.repository import ArticleStore
+from tests.unit.storage.factories import article, failure
+
+_PATIENCE_S = 10.0
+
+
+def eventually(check: Callable[[], bool]) -> bool:
+    deadline = time.monotonic() + _PATIENCE_S
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def rows_in_file(path: Path, table: str) -> int:
+    """Rows in the database file itself: ``immutable`` reads it without the log."""
+    try:
+        with sqlite3.connect(f"file:{path}?immutable=1", uri=True) as conn:
+            return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+    except sqlite3.DatabaseError:  # not there yet, or caught mid-copy
+        return -1
+
+
+def test_stored_articles_reach_the_database_file_without_a_writer_checkpointing(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "newsflow.db"
+    store = ArticleStore.from_url(f"sqlite:///{path}")
+    try:
+        store.create_schema()
+        # Far below the 1,000 pages after which a writer would copy the log itself.
+        store.save_articles([article(f"https://a.example/{n}") for n in range(20)])
+
+        assert eventually(lambda: rows_in_file(path, "articles") == 20)
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+    finally:
+        store.close()
+
+
+def test_failures_are_checkpointed_too(tmp_path: Path) -> None:
+    path = tmp_path / "newsflow.db"
+    store = ArticleStore.from_url(f"sqlite:///{path}")
+    try:
+        store.create_schema()
+        store.save_failures([failure("https://a.example/gone")])
+
+        assert eventually(lambda: rows_in_file(path, "failures") == 1)
+    finally:
+        store.close()
+
+
+def test_checkpointer_starts_on_first_commit_and_stops_on_close(tmp_path: Path) -> None:
+    engine = create_database_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    checkpointer = WalCheckpointer(engine, interval_s=0.01)
+    try:
+        assert not checkpointer.running
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE t (n INTEGER)")
+        checkpointer.committed()
+        assert checkpointer.running
+        assert eventually(lambda: checkpointer.checkpoints >= 1)
+    finally:
+        checkpointer.close()
+        engine.dispose()
+
+    assert not checkpointer.running
+    checkpointer.committed()  # after close: ignored, no thread again
+    assert not checkpointer.running
+    assert rows_in_file(tmp_path / "x.db", "t") == 0  # the table reached the file
+
+
+def test_every_commit_is_checkpointed_eventually(tmp_path: Path) -> None:
+    path = tmp_path / "x.db"
+    engine = create_database_engine(f"sqlite:///{path}")
+    checkpointer = WalCheckpointer(engine, interval_s=0.05)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE t (n INTEGER)")
+        for n in range(5):
+            with engine.begin() as conn:
+                conn.execute(sa.text("INSERT INTO t VALUES (:n)"), {"n": n})
+            checkpointer.committed()
+        # Commits during a checkpoint's pause are not forgotten: the last one lands too.
+        assert eventually(lambda: rows_in_file(path, "t") == 5)
+    finally:
+        checkpointer.close()
+        engine.dispose()
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:"])
+def test_only_a_database_file_has_a_log_to_checkpoint(url: str) -> None:
+    engine = sa.create_engine(url)
+    with pytest.raises(ValueError, match="write-ahead log"):
+        WalCheckpointer(engine)
+    store = ArticleStore(engine)  # a store on it simply has no checkpointer
+    store.create_schema()
+    assert store.save_articles([article("https://a.example/memory")]) == 1
+    store.close()
