@@ -36,7 +36,7 @@ def _insert(dialect: str, row: type[Base]) -> sqlite.Insert | postgresql.Insert:
     return postgresql.insert(row) if dialect == "postgresql" else sqlite.insert(row)
 
 
-def article_upsert(stmt: sqlite.Insert | postgresql.Insert) -> Any:
+def article_upsert(stmt: sqlite.Insert | postgresql.Insert, *, returning: bool = True) -> Any:
     new, old = stmt.excluded, _ARTICLES
     content_changed = old.content_hash != new.content_hash
     labels_changed = or_(
@@ -48,12 +48,13 @@ def article_upsert(stmt: sqlite.Insert | postgresql.Insert) -> Any:
         column.key: new[column.key] for column in _ARTICLES if column.key not in _KEPT_ON_UPDATE
     }
     updates["revision"] = case((content_changed, old.revision + 1), else_=old.revision)
-    # RETURNING yields only the rows actually written, skipped no-ops excluded.
-    return stmt.on_conflict_do_update(
+    upsert = stmt.on_conflict_do_update(
         index_elements=[old.canonical_url],
         set_=updates,
         where=and_(new.fetched_at >= old.fetched_at, or_(content_changed, labels_changed)),
-    ).returning(old.id, old.canonical_url, old.story_id)
+    )
+    # RETURNING yields only the rows actually written, skipped no-ops excluded.
+    return upsert.returning(old.id, old.canonical_url, old.story_id) if returning else upsert
 
 
 def _postgres_article_upsert() -> Any:
@@ -87,6 +88,9 @@ class SqliteArticleUpsert:
     so with several batches in hand, work done while holding the write lock is work
     the other batches wait for. Only what the transaction decides (id, story, key) is
     filled in under the lock.
+
+    It returns how many rows it wrote, not the rows: on SQLite the batch holds the
+    only write lock from before it looks rows up, so it knows what it inserts.
     """
 
     def __init__(self) -> None:
@@ -95,7 +99,7 @@ class SqliteArticleUpsert:
         self._binders = [
             column.type.dialect_impl(dialect).bind_processor(dialect) for column in _ARTICLES
         ]
-        compiled = article_upsert(sqlite.insert(ArticleRow)).compile(
+        compiled = article_upsert(sqlite.insert(ArticleRow), returning=False).compile(
             dialect=dialect, column_keys=self._columns
         )
         self._group = "(" + ", ".join(["?"] * len(self._columns)) + ")"
@@ -121,8 +125,8 @@ class SqliteArticleUpsert:
             for value, binder in zip(map(row.get, self._columns), self._binders, strict=True)
         ]
 
-    def __call__(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> list[Written]:
-        written: list[Written] = []
+    def __call__(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
+        written = 0
         driver = conn.connection.driver_connection
         if not isinstance(driver, sqlite3.Connection):
             raise TypeError(f"expected a sqlite3 connection, got {type(driver).__name__}")
@@ -131,7 +135,8 @@ class SqliteArticleUpsert:
         for start in range(0, len(rows), per_statement):
             part = rows[start : start + per_statement]
             sql = f"{self._head} VALUES {', '.join([self._group] * len(part))}{self._tail}"
-            written.extend(conn.exec_driver_sql(sql, (*self._flat(part), *self._constants)))
+            result = conn.exec_driver_sql(sql, (*self._flat(part), *self._constants))
+            written += result.rowcount  # rows inserted or changed: SQLite's changes()
         return written
 
     def _flat(self, rows: Sequence[dict[str, Any]]) -> list[Any]:

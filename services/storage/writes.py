@@ -119,20 +119,20 @@ def write_articles(conn: Connection, prepared: Sequence[dict[str, Any]], distanc
         story_id = index.assign(article_id, signatures[key])
         latest[key].update(id=article_id, story_id=story_id)
     rows = [latest[key] for key in order]
-    if conn.dialect.name == "postgresql":
-        written = conn.execute(POSTGRES_ARTICLE_UPSERT, {"rows": as_json(rows)}).all()
-    else:
-        written = SQLITE_ARTICLE_UPSERT(conn, rows)
+    if conn.dialect.name != "postgresql":
+        # The batch has held SQLite's only write lock since _resolve_keys: every id it
+        # allocated is inserted, and no near-copy was stored meanwhile.
+        return SQLITE_ARTICLE_UPSERT(conn, rows)
+    written = conn.execute(POSTGRES_ARTICLE_UPSERT, {"rows": as_json(rows)}).all()
     _repair_stories(conn, written, allocated)
-    if conn.dialect.name == "postgresql":
-        _lock_stories(conn)
-        founders = [
-            (article_id, signature)
-            for key, article_id in allocated.items()
-            if latest[key]["story_id"] == article_id and (signature := signatures[key]) is not None
-        ]
-        seen = {c.id for c in candidates} | {article_id for article_id, _, _ in written}
-        _join_stories_stored_meanwhile(conn, founders, seen, distance)
+    _lock_stories(conn)
+    founders = [
+        (article_id, signature)
+        for key, article_id in allocated.items()
+        if latest[key]["story_id"] == article_id and (signature := signatures[key]) is not None
+    ]
+    seen = {c.id for c in candidates} | {article_id for article_id, _, _ in written}
+    _join_stories_stored_meanwhile(conn, founders, seen, distance)
     return len(written)
 
 
