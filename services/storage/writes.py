@@ -37,7 +37,6 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.sql.expression import TextClause
 
 from shared.contracts import MAX_URL_LENGTH, ArticleClassified, StageFailed
@@ -188,18 +187,32 @@ def _resolve_keys(conn: Connection, proposed: dict[str, str]) -> dict[str, str]:
         # Two statements with array parameters: executemany would run one INSERT a row.
         conn.execute(_POSTGRES_BIND_URLS, {"urls": urls, "keys": keys})
         return {url: key for url, key in conn.execute(_POSTGRES_URL_KEYS, {"urls": urls})}
-    bind = sqlite.insert(ArticleUrlRow).on_conflict_do_nothing(index_elements=[_URLS.url])
     # This first write also takes the database's write lock for the batch.
-    conn.execute(
-        bind, [{"url": url, "canonical_url": key} for url, key in zip(urls, keys, strict=True)]
-    )
-    resolved: dict[str, str] = {}
-    for chunk in chunks(urls):
-        query = select(_URLS.url, _URLS.canonical_url).where(_URLS.url.in_(chunk))
-        resolved.update((url, key) for url, key in conn.execute(query))
+    conn.execute(_SQLITE_BIND_URLS, {"pairs": json.dumps(list(zip(urls, keys, strict=True)))})
+    resolved: dict[str, str] = _sqlite_aggregate(conn, _SQLITE_URL_KEYS, urls=json.dumps(urls))
     return resolved
 
 
+def _sqlite_aggregate(conn: Connection, query: TextClause, **params: str) -> Any:
+    """The one JSON value a SQLite query aggregates its rows into.
+
+    The driver releases the GIL for every row it steps through. When another thread
+    runs Python meanwhile (the event loop, a batch being prepared), taking it back
+    waits up to the switch interval, 5 ms: a look-up of 600 rows, row by row, could
+    stall the batch for seconds. One row, one wait.
+    """
+    return json.loads(conn.execute(query, params).scalar_one())
+
+
+_SQLITE_BIND_URLS = text(
+    "INSERT INTO article_urls (url, canonical_url) "
+    "SELECT value ->> 0, value ->> 1 FROM json_each(:pairs) WHERE true "  # WHERE: see
+    "ON CONFLICT (url) DO NOTHING"  # "parsing ambiguity" in SQLite's UPSERT docs
+)
+_SQLITE_URL_KEYS = text(
+    "SELECT json_group_object(url, canonical_url) FROM article_urls "
+    "WHERE url IN (SELECT value FROM json_each(:urls))"
+)
 _POSTGRES_BIND_URLS = text(
     "INSERT INTO article_urls (url, canonical_url) "
     "SELECT * FROM unnest(CAST(:urls AS text[]), CAST(:keys AS text[])) "
@@ -236,15 +249,24 @@ def _signed(signatures: Iterable[int | None]) -> list[int]:
 
 
 def _existing(conn: Connection, keys: Sequence[str]) -> dict[str, tuple[int, int]]:
-    found: dict[str, tuple[int, int]] = {}
+    if conn.dialect.name != "postgresql":
+        found = _sqlite_aggregate(conn, _SQLITE_EXISTING, keys=json.dumps(list(keys)))
+        return {key: (article_id, story_id) for key, article_id, story_id in found}
+    existing: dict[str, tuple[int, int]] = {}
     for chunk in chunks(keys):
         query = select(_ARTICLES.canonical_url, _ARTICLES.id, _ARTICLES.story_id).where(
             _ARTICLES.canonical_url.in_(chunk)
         )
-        found.update(
+        existing.update(
             (key, (article_id, story_id)) for key, article_id, story_id in conn.execute(query)
         )
-    return found
+    return existing
+
+
+_SQLITE_EXISTING = text(
+    "SELECT json_group_array(json_array(canonical_url, id, story_id)) FROM articles "
+    "WHERE canonical_url IN (SELECT value FROM json_each(:keys))"
+)
 
 
 def _allocate_ids(conn: Connection, count: int) -> list[int]:
@@ -310,31 +332,36 @@ def _candidates(conn: Connection, wanted: list[set[int]]) -> list[Signed]:
     for band, values in enumerate(wanted):
         ordered = sorted(values)
         params[f"band{band}"] = ordered if as_array else json.dumps(ordered)
-    query = _CANDIDATES[conn.dialect.name]
+    if as_array:
+        rows = conn.execute(_CANDIDATES["postgresql"], params).all()
+    else:
+        rows = _sqlite_aggregate(conn, _CANDIDATES["sqlite"], **params)
     found: dict[int, Signed] = {}
-    for article_id, story_id, simhash in conn.execute(query, params):
+    for article_id, story_id, simhash in rows:
         if (signature := parse_simhash(simhash)) is not None:
             found[article_id] = Signed(article_id, story_id, signature)
     return list(found.values())
 
 
-def _candidates_query(match: str) -> TextClause:
+def _candidates_query(match: str, aggregate: str = "") -> TextClause:
     # A UNION of one lookup per band: each uses its band's index (an OR of the four
     # does not reliably, on SQLite).
-    return text(
-        " UNION ".join(
-            f"SELECT id, story_id, simhash FROM articles WHERE {column} "
-            + match.format(param=f"band{band}")
-            for band, column in enumerate(BAND_COLUMNS)
-        )
+    union = " UNION ".join(
+        f"SELECT id, story_id, simhash FROM articles WHERE {column} "
+        + match.format(param=f"band{band}")
+        for band, column in enumerate(BAND_COLUMNS)
     )
+    return text(f"SELECT {aggregate} FROM ({union})" if aggregate else union)
 
 
 # PostgreSQL plans "= ANY(array)" as an index scan; "IN (SELECT unnest(...))" as a hash
 # join over the whole table.
 _CANDIDATES = {
     "postgresql": _candidates_query("= ANY(CAST(:{param} AS integer[]))"),
-    "sqlite": _candidates_query("IN (SELECT value FROM json_each(:{param}))"),
+    "sqlite": _candidates_query(
+        "IN (SELECT value FROM json_each(:{param}))",
+        aggregate="json_group_array(json_array(id, story_id, simhash))",
+    ),
 }
 
 

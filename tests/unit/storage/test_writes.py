@@ -79,3 +79,36 @@ def test_a_batch_beyond_the_bound_parameter_limit_is_split(tmp_path: Path) -> No
         assert len(_stored(store)) == 7
     finally:
         store.close()
+
+
+def test_sqlite_write_path_fetches_rows_in_aggregates_not_one_by_one(tmp_path: Path) -> None:
+    """The driver releases the GIL for each row it steps through, and a busy thread
+    beside it makes each retake wait up to 5 ms: look-ups return one JSON row each."""
+    store = _store(tmp_path / "newsflow.db")
+    fetched: list[tuple[object, ...]] = []
+
+    @sa.event.listens_for(store.engine, "connect")
+    def count_rows(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        def factory(_cursor: sqlite3.Cursor, row: tuple[object, ...]) -> tuple[object, ...]:
+            fetched.append(row)
+            return row
+
+        dbapi_connection.row_factory = factory
+
+    store.engine.dispose()
+    try:
+        signature = "0123456789abcdef"
+        first = [article(f"https://a.example/{n}", simhash=signature) for n in range(300)]
+        assert store.save_articles(first) == 300
+        fetched.clear()
+        # URLs seen before, stored articles to find, near-copies as story candidates.
+        again = [
+            article(f"https://a.example/{n}", text=f"Changed {n}.", simhash=signature)
+            for n in range(300)
+        ]
+        assert store.save_articles(again) == 300
+
+        assert len(fetched) < 10
+        assert len({a.story_id for a in store.list_articles(limit=400)}) == 1
+    finally:
+        store.close()
