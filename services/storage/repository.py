@@ -9,7 +9,9 @@ dialect-specific.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Collection, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Literal, TypeVar
@@ -154,6 +156,12 @@ class ArticleStore:
         self._clock = clock
         self._story_max_distance = story_max_distance
         self._checkpointer = WalCheckpointer(engine) if is_sqlite_file(engine) else None
+        # SQLite has one writer. This process's batches queue here, and the next starts
+        # the moment the last commits, instead of polling SQLite's lock from its busy
+        # handler, which sleeps up to 100 ms between tries.
+        self._write_lock: AbstractContextManager[object] = (
+            threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
+        )
 
     @classmethod
     def from_url(
@@ -186,7 +194,7 @@ class ArticleStore:
         if not articles:
             return 0
         rows = prepare_articles(articles, self._clock(), self._engine.dialect.name)
-        with self._engine.begin() as conn:
+        with self._write_lock, self._engine.begin() as conn:
             written = write_articles(conn, rows, self._story_max_distance)
         self._committed()
         return written
@@ -195,7 +203,7 @@ class ArticleStore:
         """Upsert by URL in one transaction, keeping the latest failure; article rows stay."""
         if not failures:
             return 0
-        with self._engine.begin() as conn:
+        with self._write_lock, self._engine.begin() as conn:
             written = write_failures(conn, failures)
         self._committed()
         return written
