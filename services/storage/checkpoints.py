@@ -2,7 +2,7 @@
 
 By default (``wal_autocheckpoint``) the connection whose commit takes the log past
 1,000 pages copies it back, fsyncs included, before its commit returns, so the writer
-waits for it: in the storage benchmark, about a third of the time a batch took. A
+waits for it: in the storage benchmark, about a sixth of the time a batch took. A
 ``WalCheckpointer`` turns that off for its engine's connections and checkpoints from a
 thread of its own instead. The checkpoints are PASSIVE: they never wait for, nor block,
 the writer or the readers (frames a reader still needs are copied next time), and the

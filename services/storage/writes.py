@@ -204,10 +204,12 @@ def _sqlite_aggregate(conn: Connection, query: TextClause, **params: str) -> Any
     return json.loads(conn.execute(query, params).scalar_one())
 
 
+# "WHERE true": without it SQLite would read ON CONFLICT as part of the SELECT's join
+# (the "parsing ambiguity" of its UPSERT documentation).
 _SQLITE_BIND_URLS = text(
     "INSERT INTO article_urls (url, canonical_url) "
-    "SELECT value ->> 0, value ->> 1 FROM json_each(:pairs) WHERE true "  # WHERE: see
-    "ON CONFLICT (url) DO NOTHING"  # "parsing ambiguity" in SQLite's UPSERT docs
+    "SELECT value ->> 0, value ->> 1 FROM json_each(:pairs) WHERE true "
+    "ON CONFLICT (url) DO NOTHING"
 )
 _SQLITE_URL_KEYS = text(
     "SELECT json_group_object(url, canonical_url) FROM article_urls "
