@@ -150,6 +150,7 @@ def _timed_writes(
         server_before = _server_cpu(postmaster)
         cpu_before, started = time.process_time(), time.perf_counter()
         list(pool.map(store.save_articles, _batches(articles, size)))
+        store.catch_up_search()  # stored means findable too: SQLite indexes beside the writer
         wall, client = time.perf_counter() - started, time.process_time() - cpu_before
     return Timing(wall, client, _server_cpu(postmaster) - server_before)
 

@@ -12,11 +12,12 @@ sqlite3 driver releases the GIL while SQLite works, so the copy runs on another 
 from __future__ import annotations
 
 import sqlite3
-import threading
 from typing import Any
 
 import structlog
 from sqlalchemy import Engine, event
+
+from .followers import CommitFollower
 
 __all__ = ["WalCheckpointer", "is_sqlite_file"]
 
@@ -34,76 +35,37 @@ def is_sqlite_file(engine: Engine) -> bool:
 
 
 class WalCheckpointer:
-    """Checkpoints an engine's SQLite database on a daemon thread, after commits.
+    """Checkpoints an engine's SQLite database files on a daemon thread, after commits.
 
     ``committed`` wakes the thread (it starts on the first call); it checkpoints at
-    most once per ``interval_s``. ``close`` stops it after a last checkpoint. Attach it
-    before the engine opens connections: those already open keep checkpointing inline,
-    which is slower but harmless.
+    most once per ``interval_s``, every attached database file included. ``close``
+    stops it after a last checkpoint. Attach it before the engine opens connections:
+    those already open keep checkpointing inline, which is slower but harmless.
     """
 
     def __init__(self, engine: Engine, *, interval_s: float = DEFAULT_INTERVAL_S) -> None:
         if not is_sqlite_file(engine):
             raise ValueError("only a SQLite database in a file has a write-ahead log")
-        self._engine = engine
-        self._interval_s = interval_s
-        self._wanted = threading.Event()
-        self._closing = threading.Event()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
+        self._follower = CommitFollower(
+            engine, self._checkpoint, name="sqlite-wal-checkpointer", interval_s=interval_s
+        )
         self.checkpoints = 0  # completed, for tests and curiosity
         event.listen(engine, "connect", _no_inline_checkpoints)
 
     @property
     def running(self) -> bool:
-        thread = self._thread
-        return thread is not None and thread.is_alive()
+        return self._follower.running
 
     def committed(self) -> None:
         """A write transaction committed: its pages are in the log."""
-        with self._lock:
-            if self._closing.is_set():
-                return
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="sqlite-wal-checkpointer", daemon=True
-                )
-                self._thread.start()
-        self._wanted.set()
+        self._follower.committed()
 
     def close(self) -> None:
-        with self._lock:
-            self._closing.set()
-            thread = self._thread
-        self._wanted.set()
-        if thread is not None:
-            thread.join()
-
-    def _run(self) -> None:
-        try:
-            self._checkpoint_until_closed()
-        except Exception:
-            log.exception("sqlite checkpointer stopped; the next commit restarts it")
-            with self._lock:
-                self._thread = None
-
-    def _checkpoint_until_closed(self) -> None:
-        connection = self._engine.raw_connection()
-        try:
-            driver = connection.driver_connection
-            if not isinstance(driver, sqlite3.Connection):
-                raise TypeError(f"expected a sqlite3 connection, got {type(driver).__name__}")
-            while not self._closing.is_set():
-                self._wanted.wait()
-                self._wanted.clear()
-                self._checkpoint(driver)
-                self._closing.wait(self._interval_s)
-            self._checkpoint(driver)
-        finally:
-            connection.close()
+        self._follower.close()
 
     def _checkpoint(self, driver: sqlite3.Connection) -> None:
         try:
+            # No schema named: every attached database (the search index's file too).
             busy, _, _ = driver.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         except sqlite3.Error as error:
             # The next commit asks again; the log only grows meanwhile.

@@ -17,14 +17,14 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 
-__all__ = ["DIALECTS", "create_database_engine"]
+__all__ = ["DIALECTS", "SQLITE_CACHE_KIB", "create_database_engine", "switch_to_wal"]
 
 DIALECTS = frozenset({"sqlite", "postgresql"})
 _SQLITE_BUSY_TIMEOUT_MS = 30_000
 # SQLite's default page cache is 2 MiB per connection. Each article touches ~16 index
 # b-trees and the search index, and a bigger cache keeps their inner pages in memory:
 # about 5-10% less CPU per stored article (docs/benchmarks.md, Storage).
-_SQLITE_CACHE_KIB = 32 * 1024
+SQLITE_CACHE_KIB = 32 * 1024
 _BEGIN_MODES = frozenset({"DEFERRED", "IMMEDIATE"})
 _WAL_RETRY_S = 0.01
 
@@ -57,20 +57,20 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     # busy_timeout makes a second writer wait for the lock instead of failing at once.
     # WAL lets the CLI and the API read while the service writes.
     cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_MS}")
-    _switch_to_wal(cursor)
+    switch_to_wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")  # durable across app crashes under WAL
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA cache_size=-{_SQLITE_CACHE_KIB}")  # negative: KiB, not pages
+    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")  # negative: KiB, not pages
     cursor.close()
 
 
-def _switch_to_wal(cursor: Any) -> None:
+def switch_to_wal(cursor: Any, schema: str = "main") -> None:
     """Connections opening a new file together race to switch it to WAL, and SQLite
     answers the losers "database is locked" at once, without its busy handler."""
     deadline = time.monotonic() + _SQLITE_BUSY_TIMEOUT_MS / 1000
     while True:
         try:
-            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA {schema}.journal_mode=WAL")
             return
         except sqlite3.OperationalError as error:
             if "locked" not in str(error) or time.monotonic() > deadline:

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Select, false, func, literal_column, select, text
 
 from .schema import SEARCH_VECTOR_SQL, ArticleRow
+from .search import SEARCH_TABLE
 
 __all__ = [
     "ArticleQuery",
@@ -119,7 +120,7 @@ def _search(stmt: Select[ArticleRow], q: str, dialect: str) -> Select[ArticleRow
     expression = " ".join(f'"{phrase}"' for phrase in phrases)
     hits: Select[Any] = (
         select(literal_column("rowid"))
-        .select_from(text("articles_fts"))
+        .select_from(text(SEARCH_TABLE))
         .where(text("articles_fts MATCH :fts_query").bindparams(fts_query=expression))
     )
     return stmt.where(ArticleRow.id.in_(hits))

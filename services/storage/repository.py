@@ -27,6 +27,7 @@ from .checkpoints import WalCheckpointer, is_sqlite_file
 from .database import DIALECTS, create_database_engine
 from .query import ArticleQuery, encode_cursor, select_articles
 from .schema import ArticleRevisionRow, ArticleRow, ArticleUrlRow, Base, FailureRow
+from .search import SearchIndex
 from .stories import DEFAULT_STORY_MAX_DISTANCE, MAX_STORY_DISTANCE
 from .writes import chunks, content_hash, prepare_articles, write_articles, write_failures
 
@@ -156,6 +157,7 @@ class ArticleStore:
         self._clock = clock
         self._story_max_distance = story_max_distance
         self._checkpointer = WalCheckpointer(engine) if is_sqlite_file(engine) else None
+        self._search = SearchIndex(engine) if engine.dialect.name == "sqlite" else None
         # SQLite has one writer. This process's batches queue here, and the next starts
         # the moment the last commits, instead of polling SQLite's lock from its busy
         # handler, which sleeps up to 100 ms between tries.
@@ -175,6 +177,9 @@ class ArticleStore:
         return self._engine
 
     def close(self) -> None:
+        # The indexer first: its last catch-up leaves pages for the last checkpoint.
+        if self._search is not None:
+            self._search.close()
         if self._checkpointer is not None:
             self._checkpointer.close()
         self._engine.dispose()
@@ -196,7 +201,11 @@ class ArticleStore:
         rows = prepare_articles(articles, self._clock(), self._engine.dialect.name)
         with self._write_lock, self._engine.begin() as conn:
             written = write_articles(conn, rows, self._story_max_distance)
+            if self._search is not None:
+                self._search.prune(conn)
         self._committed()
+        if self._search is not None:
+            self._search.committed()
         return written
 
     def save_failures(self, failures: Sequence[StageFailed]) -> int:
@@ -211,6 +220,12 @@ class ArticleStore:
     def _committed(self) -> None:
         if self._checkpointer is not None:
             self._checkpointer.committed()
+
+    def catch_up_search(self) -> None:
+        """Make every article committed so far findable by ``q`` (SQLite indexes them
+        beside the writer, a moment after their commit; PostgreSQL in it)."""
+        if self._search is not None:
+            self._search.catch_up()
 
     # -- reads ------------------------------------------------------------------------
 
@@ -229,6 +244,8 @@ class ArticleStore:
 
     def find_articles(self, query: ArticleQuery) -> ArticlePage:
         """A page of matching articles, newest stored first; see ``ArticleQuery``."""
+        if query.q is not None:
+            self.catch_up_search()
         statement = select_articles(query, self._engine.dialect.name)
         with Session(self._engine) as session:
             rows = list(session.scalars(statement))

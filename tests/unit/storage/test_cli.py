@@ -33,7 +33,7 @@ def test_reading_an_unmigrated_database_says_how_to_upgrade(
 
     assert main(["db", "upgrade"]) == 0
     assert main(["db", "current"]) == 0
-    assert "current: 0003  head: 0003" in capsys.readouterr().out
+    assert "current: 0004  head: 0004" in capsys.readouterr().out
     assert main(["articles"]) == 0
 
 
