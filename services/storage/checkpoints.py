@@ -1,17 +1,27 @@
-"""SQLite's write-ahead log copied back into the database file beside the writer.
+"""SQLite's write-ahead logs copied back into the database files beside the writer.
 
 By default (``wal_autocheckpoint``) the connection whose commit takes the log past
 1,000 pages copies it back, fsyncs included, before its commit returns, so the writer
 waits for it: in the storage benchmark, about a sixth of the time a batch took. A
 ``WalCheckpointer`` turns that off for its engine's connections and checkpoints from a
-thread of its own instead. The checkpoints are PASSIVE: they never wait for, nor block,
-the writer or the readers (frames a reader still needs are copied next time), and the
-sqlite3 driver releases the GIL while SQLite works, so the copy runs on another core.
+thread of its own instead, every attached database file included. Its checkpoints are
+PASSIVE: they never wait for, nor block, the writers or the readers, and the sqlite3
+driver releases the GIL while SQLite works, so the copy runs on another core.
+
+A log starts over from its beginning only when a writer finds it wholly copied back and
+no reader in it. Under a steady stream of batches there is always a commit in between,
+so passive checkpoints alone let the log grow without end (314 MB after 20,000
+articles). Past ``wal_limit_bytes`` the checkpointer therefore pauses this process's
+writers (``pause_writers``) for one TRUNCATE checkpoint, which copies the few frames the
+passive one left and empties the file. It does not wait for other readers: one holding
+an old snapshot makes it give up until the next round.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 import structlog
@@ -19,13 +29,14 @@ from sqlalchemy import Engine, event
 
 from .followers import CommitFollower
 
-__all__ = ["WalCheckpointer", "is_sqlite_file"]
+__all__ = ["DEFAULT_WAL_LIMIT_BYTES", "WalCheckpointer", "is_sqlite_file"]
 
 log = structlog.get_logger(__name__)
 
-# Often enough to keep the log small (a storage process writes a few MB a second),
+# Often enough to keep the log small (a storage process writes tens of MB a second),
 # seldom enough that pages rewritten by consecutive batches are copied once.
 DEFAULT_INTERVAL_S = 0.5
+DEFAULT_WAL_LIMIT_BYTES = 64 * 1024 * 1024
 
 
 def is_sqlite_file(engine: Engine) -> bool:
@@ -38,18 +49,30 @@ class WalCheckpointer:
     """Checkpoints an engine's SQLite database files on a daemon thread, after commits.
 
     ``committed`` wakes the thread (it starts on the first call); it checkpoints at
-    most once per ``interval_s``, every attached database file included. ``close``
-    stops it after a last checkpoint. Attach it before the engine opens connections:
-    those already open keep checkpointing inline, which is slower but harmless.
+    most once per ``interval_s``. ``close`` stops it after a last checkpoint.
+    ``pause_writers`` holds off every writer of this process (of the database and of
+    any attached file) while a log past ``wal_limit_bytes`` is emptied. Attach it
+    before the engine opens connections: those already open keep checkpointing inline,
+    which is slower but harmless.
     """
 
-    def __init__(self, engine: Engine, *, interval_s: float = DEFAULT_INTERVAL_S) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        interval_s: float = DEFAULT_INTERVAL_S,
+        wal_limit_bytes: int = DEFAULT_WAL_LIMIT_BYTES,
+        pause_writers: Callable[[], AbstractContextManager[object]] = nullcontext,
+    ) -> None:
         if not is_sqlite_file(engine):
             raise ValueError("only a SQLite database in a file has a write-ahead log")
         self._follower = CommitFollower(
             engine, self._checkpoint, name="sqlite-wal-checkpointer", interval_s=interval_s
         )
-        self.checkpoints = 0  # completed, for tests and curiosity
+        self._wal_limit_bytes = wal_limit_bytes
+        self._pause_writers = pause_writers
+        self.checkpoints = 0  # completed passive ones, for tests and curiosity
+        self.truncations = 0  # logs emptied
         event.listen(engine, "connect", _no_inline_checkpoints)
 
     @property
@@ -65,14 +88,42 @@ class WalCheckpointer:
 
     def _checkpoint(self, driver: sqlite3.Connection) -> None:
         try:
-            # No schema named: every attached database (the search index's file too).
-            busy, _, _ = driver.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            too_long = [s for s in _schemas(driver) if self._passive(driver, s)]
+            if too_long:
+                with _never_waiting(driver), self._pause_writers():
+                    for schema in too_long:
+                        self._truncate(driver, schema)
         except sqlite3.Error as error:
             # The next commit asks again; the log only grows meanwhile.
             log.warning("sqlite checkpoint failed", error=str(error))
-            return
+
+    def _passive(self, driver: sqlite3.Connection, schema: str) -> bool:
+        """Copies what it can; True when the log is longer than the limit."""
+        busy, frames, _ = driver.execute(f"PRAGMA {schema}.wal_checkpoint(PASSIVE)").fetchone()
         if not busy:
             self.checkpoints += 1
+        page_size = driver.execute(f"PRAGMA {schema}.page_size").fetchone()[0]
+        return bool(frames * page_size > self._wal_limit_bytes)
+
+    def _truncate(self, driver: sqlite3.Connection, schema: str) -> None:
+        busy, _, _ = driver.execute(f"PRAGMA {schema}.wal_checkpoint(TRUNCATE)").fetchone()
+        if not busy:
+            self.truncations += 1
+
+
+@contextmanager
+def _never_waiting(driver: sqlite3.Connection) -> Iterator[None]:
+    """No busy handler: a TRUNCATE checkpoint gives up at once on a reader in the log."""
+    (previous,) = driver.execute("PRAGMA busy_timeout").fetchone()
+    driver.execute("PRAGMA busy_timeout=0")
+    try:
+        yield
+    finally:
+        driver.execute(f"PRAGMA busy_timeout={int(previous)}")
+
+
+def _schemas(driver: sqlite3.Connection) -> list[str]:
+    return [name for _, name, file in driver.execute("PRAGMA database_list") if file]
 
 
 def _no_inline_checkpoints(dbapi_connection: Any, _record: Any) -> None:

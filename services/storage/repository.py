@@ -10,8 +10,8 @@ dialect-specific.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Literal, TypeVar
@@ -156,13 +156,17 @@ class ArticleStore:
         self._engine = engine
         self._clock = clock
         self._story_max_distance = story_max_distance
-        self._checkpointer = WalCheckpointer(engine) if is_sqlite_file(engine) else None
-        self._search = SearchIndex(engine) if engine.dialect.name == "sqlite" else None
         # SQLite has one writer. This process's batches queue here, and the next starts
         # the moment the last commits, instead of polling SQLite's lock from its busy
         # handler, which sleeps up to 100 ms between tries.
         self._write_lock: AbstractContextManager[object] = (
             threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
+        )
+        self._search = SearchIndex(engine) if engine.dialect.name == "sqlite" else None
+        self._checkpointer = (
+            WalCheckpointer(engine, pause_writers=self._pause_writers)
+            if is_sqlite_file(engine)
+            else None
         )
 
     @classmethod
@@ -216,6 +220,12 @@ class ArticleStore:
             written = write_failures(conn, failures)
         self._committed()
         return written
+
+    @contextmanager
+    def _pause_writers(self) -> Iterator[None]:
+        """No write transaction of this process, on the database or its search index."""
+        with self._write_lock, self._search.writer_lock if self._search else nullcontext():
+            yield
 
     def _committed(self) -> None:
         if self._checkpointer is not None:

@@ -108,6 +108,11 @@ class SearchIndex:
         self.rebuilds = 0  # for tests and curiosity
         event.listen(engine, "connect", _attach)
 
+    @property
+    def writer_lock(self) -> threading.Lock:
+        """Held by every catch-up of this process, while it writes the index file."""
+        return self._lock
+
     def committed(self) -> None:
         if self._follower is not None:
             self._follower.committed()

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from services.storage import checkpoints
 from services.storage.checkpoints import WalCheckpointer
 from services.storage.database import create_database_engine
 from services.storage.repository import ArticleStore
@@ -112,3 +113,67 @@ def test_only_a_database_file_has_a_log_to_checkpoint(url: str) -> None:
     store.create_schema()
     assert store.save_articles([article("https://a.example/memory")]) == 1
     store.close()
+
+
+def wal_bytes(path: Path) -> int:
+    wal = Path(f"{path}-wal")
+    return wal.stat().st_size if wal.exists() else 0
+
+
+def test_a_log_past_its_limit_is_emptied_between_batches(tmp_path: Path) -> None:
+    path = tmp_path / "x.db"
+    engine = create_database_engine(f"sqlite:///{path}")
+    checkpointer = WalCheckpointer(engine, interval_s=0.01, wal_limit_bytes=64 * 1024)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE t (n INTEGER, pad TEXT)")
+        for n in range(20):  # each about 100 kB of pages: every commit passes the limit
+            with engine.begin() as conn:
+                conn.exec_driver_sql("INSERT INTO t VALUES (?, randomblob(100000))", (n,))
+            checkpointer.committed()
+        assert eventually(lambda: checkpointer.truncations >= 1)
+        assert eventually(lambda: wal_bytes(path) == 0)
+        assert rows_in_file(path, "t") == 20
+    finally:
+        checkpointer.close()
+        engine.dispose()
+
+
+def test_a_reader_in_the_log_is_not_waited_for(tmp_path: Path) -> None:
+    path = tmp_path / "x.db"
+    engine = create_database_engine(f"sqlite:///{path}")
+    checkpointer = WalCheckpointer(engine, interval_s=0.01, wal_limit_bytes=1)
+    reader = sqlite3.connect(path, isolation_level=None)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE t (n INTEGER)")
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM t").fetchone()  # a snapshot in the log, held
+        for n in range(5):
+            started = time.monotonic()
+            with engine.begin() as conn:
+                conn.exec_driver_sql("INSERT INTO t VALUES (?)", (n,))
+            checkpointer.committed()
+            assert time.monotonic() - started < 1.0
+            time.sleep(0.03)
+        assert checkpointer.truncations == 0
+        assert wal_bytes(path) > 0
+
+        reader.execute("COMMIT")
+        with engine.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO t VALUES (5)")
+        checkpointer.committed()
+        assert eventually(lambda: checkpointer.truncations >= 1)
+    finally:
+        reader.close()
+        checkpointer.close()
+        engine.dispose()
+
+
+def test_the_no_wait_setting_is_undone(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "x.db")
+    conn.execute("PRAGMA busy_timeout=1234")
+    with checkpoints._never_waiting(conn):
+        assert conn.execute("PRAGMA busy_timeout").fetchone() == (0,)
+    assert conn.execute("PRAGMA busy_timeout").fetchone() == (1234,)
+    conn.close()

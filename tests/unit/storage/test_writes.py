@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -85,12 +86,14 @@ def test_sqlite_write_path_fetches_rows_in_aggregates_not_one_by_one(tmp_path: P
     """The driver releases the GIL for each row it steps through, and a busy thread
     beside it makes each retake wait up to 5 ms: look-ups return one JSON row each."""
     store = _store(tmp_path / "newsflow.db")
-    fetched: list[tuple[object, ...]] = []
+    writer = threading.get_ident()
+    fetched: list[tuple[object, ...]] = []  # by this thread: not the store's own threads
 
     @sa.event.listens_for(store.engine, "connect")
     def count_rows(dbapi_connection: sqlite3.Connection, _record: object) -> None:
         def factory(_cursor: sqlite3.Cursor, row: tuple[object, ...]) -> tuple[object, ...]:
-            fetched.append(row)
+            if threading.get_ident() == writer:
+                fetched.append(row)
             return row
 
         dbapi_connection.row_factory = factory
