@@ -26,6 +26,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import structlog
 from sqlalchemy import Connection, Engine, event
 
 from .checkpoints import is_sqlite_file
@@ -33,6 +34,8 @@ from .database import SQLITE_CACHE_KIB, switch_to_wal
 from .followers import CommitFollower, driver_connection
 
 __all__ = ["SEARCH_TABLE", "SearchIndex", "search_file"]
+
+log = structlog.get_logger(__name__)
 
 SEARCH_TABLE = "search.articles_fts"
 
@@ -68,11 +71,9 @@ _INDEX = (
     f"INSERT INTO {SEARCH_TABLE} (rowid, title, text) "
     f"SELECT id, title, text FROM main.articles WHERE id IN ({_PENDING_IDS})"
 )
-_REBUILD = [
-    f"DROP TABLE {SEARCH_TABLE}",
-    _CREATE_INDEX,
-    f"INSERT INTO {SEARCH_TABLE} (rowid, title, text) SELECT id, title, text FROM main.articles",
-]
+_INDEX_ALL = (
+    f"INSERT INTO {SEARCH_TABLE} (rowid, title, text) SELECT id, title, text FROM main.articles"
+)
 _MARK = "UPDATE search.index_state SET generation = :generation, mark = :mark"
 _PRUNE = (
     "DELETE FROM main.search_queue WHERE seq <= ("
@@ -105,7 +106,6 @@ class SearchIndex:
             if is_sqlite_file(engine)
             else None
         )
-        self.rebuilds = 0  # for tests and curiosity
         event.listen(engine, "connect", _attach)
 
     @property
@@ -151,15 +151,25 @@ class SearchIndex:
         db.execute(_LOCK_INDEX)
         generation, mark = db.execute("SELECT generation, mark FROM search.index_state").fetchone()
         source, top, pending = db.execute(_SOURCE, {"mark": mark}).fetchone()
-        if generation != source or pending != top - mark:
-            for statement in _REBUILD:
-                indexed = db.execute(statement).rowcount
-            self.rebuilds += 1
+        if generation is None:
+            indexed = self._rebuild(db, reason="a new index file")
+        elif generation != source:
+            indexed = self._rebuild(db, reason="built from another queue")
+        elif pending != top - mark:
+            indexed = self._rebuild(db, reason="entries the queue no longer holds are missing")
         else:
             db.execute(_UNINDEX, {"mark": mark})
             indexed = db.execute(_INDEX, {"mark": mark}).rowcount
         db.execute(_MARK, {"generation": source, "mark": top})
-        return max(indexed, 0)
+        return indexed
+
+    @staticmethod
+    def _rebuild(db: sqlite3.Connection, *, reason: str) -> int:
+        db.execute(f"DROP TABLE {SEARCH_TABLE}")  # faster than deleting every document
+        db.execute(_CREATE_INDEX)
+        indexed = db.execute(_INDEX_ALL).rowcount
+        log.info("search index rebuilt", reason=reason, articles=indexed)
+        return indexed
 
 
 def _attach(dbapi_connection: Any, _record: Any) -> None:
