@@ -18,6 +18,7 @@ from services.classifier import cli as classifier_cli
 from services.cleaner import cli as cleaner_cli
 from services.fetcher import cli as fetcher_cli
 from services.storage import cli as storage_cli
+from shared.logging import configure_logging
 from shared.service import Service
 from shared.settings import SharedSettings
 
@@ -109,5 +110,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    # Commands print their results on stdout; what the code they run logs goes to
+    # stderr, warnings only. `serve` sets up its service's own logging.
+    configure_logging("newsflow", level="WARNING", json=False)
     code: int = args.run(args)
     return code
