@@ -23,7 +23,7 @@ _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 # External-content FTS5 table: the text lives once, in articles; triggers keep the index
 # in step. Upserts that turn into updates fire UPDATE triggers only.
-_SQLITE_SEARCH = [
+SQLITE_SEARCH = [
     """CREATE VIRTUAL TABLE articles_fts USING fts5(
         title, text, content='articles', content_rowid='id',
         tokenize='unicode61 remove_diacritics 2')""",
@@ -154,7 +154,7 @@ def upgrade() -> None:
     op.create_index("ix_failures_failed_at", "failures", ["failed_at"])
 
     if op.get_bind().dialect.name == "sqlite":
-        statements = _SQLITE_SEARCH + _SQLITE_REVISIONS
+        statements = SQLITE_SEARCH + _SQLITE_REVISIONS
     else:
         statements = _POSTGRES_SEARCH + _POSTGRES_REVISIONS
     for statement in statements:

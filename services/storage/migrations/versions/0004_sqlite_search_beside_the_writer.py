@@ -16,6 +16,8 @@ Create Date: 2026-11-30
 
 from __future__ import annotations
 
+import importlib
+
 from alembic import op
 
 revision = "0004"
@@ -45,25 +47,9 @@ _QUEUE = [
 ]
 
 # The index as revision 0001 created it, for a downgrade.
-_IN_TRANSACTION_INDEX = [
-    """CREATE VIRTUAL TABLE articles_fts USING fts5(
-        title, text, content='articles', content_rowid='id',
-        tokenize='unicode61 remove_diacritics 2')""",
-    """CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
-        INSERT INTO articles_fts(rowid, title, text) VALUES (new.id, new.title, new.text);
-    END""",
-    """CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
-        INSERT INTO articles_fts(articles_fts, rowid, title, text)
-        VALUES ('delete', old.id, old.title, old.text);
-    END""",
-    """CREATE TRIGGER articles_fts_update AFTER UPDATE OF title, text ON articles
-    WHEN old.title IS NOT new.title OR old.text IS NOT new.text BEGIN
-        INSERT INTO articles_fts(articles_fts, rowid, title, text)
-        VALUES ('delete', old.id, old.title, old.text);
-        INSERT INTO articles_fts(rowid, title, text) VALUES (new.id, new.title, new.text);
-    END""",
-    "INSERT INTO main.articles_fts(articles_fts) VALUES ('rebuild')",
-]
+_REVISION_0001 = importlib.import_module(
+    "services.storage.migrations.versions.0001_articles_stories_failures"
+)
 
 
 def upgrade() -> None:
@@ -83,5 +69,6 @@ def downgrade() -> None:
         op.execute(f"DROP TRIGGER {trigger}")
     op.execute("DROP TABLE search_generation")
     op.execute("DROP TABLE search_queue")
-    for statement in _IN_TRANSACTION_INDEX:
+    for statement in _REVISION_0001.SQLITE_SEARCH:
         op.execute(statement)
+    op.execute("INSERT INTO main.articles_fts(articles_fts) VALUES ('rebuild')")
