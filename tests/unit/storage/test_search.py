@@ -237,3 +237,34 @@ def test_downgrading_rebuilds_the_index_inside_the_database(store: ArticleStore)
             "SELECT rowid FROM main.articles_fts WHERE articles_fts MATCH 'durable'"
         ).all()
     assert [tuple(hit) for hit in hits] == [(1,)]
+
+
+def test_two_stores_writing_and_indexing_at_once_index_each_article_once(path: Path) -> None:
+    stores = [ArticleStore.from_url(f"sqlite:///{path}") for _ in range(2)]
+    stores[0].create_schema()
+
+    def write(n: int) -> None:
+        for batch in range(10):
+            urls = [f"https://{n}.example/{batch}/{k}" for k in range(20)]
+            stores[n].save_articles([article(url, text=f"common word{n}") for url in urls])
+            stores[1 - n].catch_up_search()  # the other one's catch-ups meanwhile
+
+    try:
+        writers = [threading.Thread(target=write, args=(n,)) for n in range(2)]
+        for writer in writers:
+            writer.start()
+        for writer in writers:
+            writer.join()
+        stores[0].catch_up_search()
+
+        assert indexed_in_file(path) == 400
+        with stores[1].engine.connect() as conn:
+            hits = conn.exec_driver_sql(
+                "SELECT count(*) FROM search.articles_fts WHERE articles_fts MATCH 'word1'"
+            ).scalar_one()
+        assert hits == 200
+        stores[1].save_articles([article("https://last.example/")])
+        assert queued(stores[1]) == 1  # every earlier entry pruned by this batch
+    finally:
+        for store in stores:
+            store.close()
