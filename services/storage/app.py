@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
-from sqlalchemy.exc import DBAPIError, OperationalError, StatementError
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError, StatementError
 
 from services.storage.api import create_api
 from services.storage.repository import ArticleStore
 from services.storage.settings import API_PREFIX, DEFAULT_PORT, StorageSettings
 from shared.contracts import ArticleClassified, Contract, StageFailed
+from shared.logging import get_logger
 from shared.service import Service
 from shared.settings import SharedSettings
 from shared.stage import BatchProcessor, Delivery, Reject, Result
 from shared.streams import ARTICLES_CLASSIFIED, FAILURES
 
-__all__ = ["batch_writer", "build"]
+__all__ = ["SearchBacklog", "batch_writer", "build"]
 
 T = TypeVar("T", bound=Contract)
+log = get_logger(__name__)
 
 
 def batch_writer(save: Callable[[Sequence[T]], int]) -> BatchProcessor[T]:
@@ -58,6 +62,27 @@ def _save_one(save: Callable[[Sequence[T]], int], message: T) -> Result:
     return None
 
 
+class SearchBacklog(Collector):
+    """``newsflow_storage_search_backlog``: stored articles SQLite's search index has yet
+    to take in, read at each scrape. A store on PostgreSQL exports nothing."""
+
+    def __init__(self, store: ArticleStore) -> None:
+        self._store = store
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            backlog = self._store.search_backlog()
+        except SQLAlchemyError as error:  # not migrated yet, or the database is away
+            log.warning("search backlog unreadable", error=str(error))
+            return
+        if backlog is not None:
+            yield GaugeMetricFamily(
+                "newsflow_storage_search_backlog",
+                "Stored or changed articles not yet in the SQLite search index.",
+                value=backlog,
+            )
+
+
 def build(shared: SharedSettings, settings: StorageSettings | None = None) -> Service:
     settings = settings or StorageSettings()
     store = ArticleStore.from_url(
@@ -82,4 +107,5 @@ def build(shared: SharedSettings, settings: StorageSettings | None = None) -> Se
     )
     service.consume(FAILURES, StageFailed, batch_writer(store.save_failures))
     service.mount(API_PREFIX, create_api(store))
+    service.registry.register(SearchBacklog(store))
     return service

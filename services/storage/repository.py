@@ -237,6 +237,14 @@ class ArticleStore:
         if self._search is not None:
             self._search.catch_up()
 
+    def search_backlog(self) -> int | None:
+        """Articles stored or changed and not yet findable by ``q`` until the next catch-up;
+        None on PostgreSQL, which indexes them in their transaction."""
+        if self._search is None:
+            return None
+        with self._engine.connect() as conn:
+            return self._search.backlog(conn)
+
     # -- reads ------------------------------------------------------------------------
 
     def list_articles(

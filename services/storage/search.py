@@ -75,6 +75,11 @@ _INDEX_ALL = (
     f"INSERT INTO {SEARCH_TABLE} (rowid, title, text) SELECT id, title, text FROM main.articles"
 )
 _MARK = "UPDATE search.index_state SET generation = :generation, mark = :mark"
+_BACKLOG = (
+    "SELECT count(*) FROM main.search_queue WHERE seq > coalesce(("
+    "SELECT s.mark FROM search.index_state AS s "
+    "JOIN main.search_generation AS g ON s.generation = g.generation), 0)"
+)
 _PRUNE = (
     "DELETE FROM main.search_queue WHERE seq <= ("
     "SELECT s.mark FROM search.index_state AS s "
@@ -128,6 +133,11 @@ class SearchIndex:
             return self._catch_up(driver_connection(connection))
         finally:
             connection.close()
+
+    @staticmethod
+    def backlog(conn: Connection) -> int:
+        """Changed articles queued and not yet in the index."""
+        return int(conn.exec_driver_sql(_BACKLOG).scalar_one())
 
     @staticmethod
     def prune(conn: Connection) -> None:

@@ -107,6 +107,10 @@ def test_each_service_exports_its_stage_metrics(exposition: dict[str, str], name
     assert re.search(rf'^newsflow_received_messages_total\{{app_name="{name}"', text, re.M)
 
 
+def test_storage_on_sqlite_exports_its_search_backlog(exposition: dict[str, str]) -> None:
+    assert re.search(r"^newsflow_storage_search_backlog [0-9]", exposition["storage"], re.M)
+
+
 def test_rules_and_dashboard_read_only_metrics_that_exist(exposition: dict[str, str]) -> None:
     exported = set().union(*(exported_names(text) for text in exposition.values()))
     read = set().union(*map(metric_names, [*rule_expressions(), *dashboard_expressions()]))

@@ -268,3 +268,21 @@ def test_two_stores_writing_and_indexing_at_once_index_each_article_once(path: P
     finally:
         for store in stores:
             store.close()
+
+
+def test_the_backlog_counts_what_the_index_has_yet_to_take_in() -> None:
+    store = ArticleStore(sa.create_engine("sqlite://"))  # no indexing thread: it waits
+    try:
+        store.create_schema()
+        store.save_articles([article(f"https://a.example/{n}") for n in range(3)])
+        assert store.search_backlog() == 3
+        store.catch_up_search()
+        assert store.search_backlog() == 0
+    finally:
+        store.close()
+
+
+def test_a_store_in_a_file_works_its_backlog_off(store: ArticleStore) -> None:
+    store.save_articles([article(f"https://a.example/{n}") for n in range(3)])
+
+    assert eventually(lambda: store.search_backlog() == 0)
