@@ -51,7 +51,8 @@ class WalCheckpointer:
     ``committed`` wakes the thread (it starts on the first call); it checkpoints at
     most once per ``interval_s``. ``close`` stops it after a last checkpoint.
     ``pause_writers`` holds off every writer of this process (of the database and of
-    any attached file) while a log past ``wal_limit_bytes`` is emptied. Attach it
+    any attached file) while a log past ``wal_limit_bytes`` is emptied; it yields False
+    when they cannot be paused now, and the log is left for the next round. Attach it
     before the engine opens connections: those already open keep checkpointing inline,
     which is slower but harmless.
     """
@@ -61,15 +62,15 @@ class WalCheckpointer:
         engine: Engine,
         *,
         interval_s: float = DEFAULT_INTERVAL_S,
-        wal_limit_bytes: int = DEFAULT_WAL_LIMIT_BYTES,
-        pause_writers: Callable[[], AbstractContextManager[object]] = nullcontext,
+        wal_limit_bytes: int | None = None,
+        pause_writers: Callable[[], AbstractContextManager[bool]] = lambda: nullcontext(True),
     ) -> None:
         if not is_sqlite_file(engine):
             raise ValueError("only a SQLite database in a file has a write-ahead log")
         self._follower = CommitFollower(
             engine, self._checkpoint, name="sqlite-wal-checkpointer", interval_s=interval_s
         )
-        self._wal_limit_bytes = wal_limit_bytes
+        self._wal_limit_bytes = wal_limit_bytes or DEFAULT_WAL_LIMIT_BYTES
         self._pause_writers = pause_writers
         self.checkpoints = 0  # completed passive ones, for tests and curiosity
         self.truncations = 0  # logs emptied
@@ -90,8 +91,8 @@ class WalCheckpointer:
         try:
             too_long = [s for s in _schemas(driver) if self._passive(driver, s)]
             if too_long:
-                with _never_waiting(driver), self._pause_writers():
-                    for schema in too_long:
+                with _never_waiting(driver), self._pause_writers() as paused:
+                    for schema in too_long if paused else ():
                         self._truncate(driver, schema)
         except sqlite3.Error as error:
             # The next commit asks again; the log only grows meanwhile.

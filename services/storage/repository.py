@@ -222,10 +222,22 @@ class ArticleStore:
         return written
 
     @contextmanager
-    def _pause_writers(self) -> Iterator[None]:
-        """No write transaction of this process, on the database or its search index."""
-        with self._write_lock, self._search.writer_lock if self._search else nullcontext():
-            yield
+    def _pause_writers(self) -> Iterator[bool]:
+        """No write transaction of this process, on the database or its search index.
+
+        The index's lock is only tried: a catch-up can take long (a rebuild), and
+        waiting for it with the write lock held would stop the writes meanwhile.
+        """
+        index_lock = self._search.writer_lock if self._search else None
+        if index_lock is not None and not index_lock.acquire(blocking=False):
+            yield False
+            return
+        try:
+            with self._write_lock:
+                yield True
+        finally:
+            if index_lock is not None:
+                index_lock.release()
 
     def _committed(self) -> None:
         if self._checkpointer is not None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
@@ -177,3 +179,45 @@ def test_the_no_wait_setting_is_undone(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA busy_timeout").fetchone() == (0,)
     assert conn.execute("PRAGMA busy_timeout").fetchone() == (1234,)
     conn.close()
+
+
+def test_a_log_is_left_alone_while_the_writers_cannot_be_paused(tmp_path: Path) -> None:
+    path = tmp_path / "x.db"
+    engine = create_database_engine(f"sqlite:///{path}")
+    checkpointer = WalCheckpointer(
+        engine, interval_s=0.01, wal_limit_bytes=1, pause_writers=lambda: nullcontext(False)
+    )
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE t (n INTEGER)")
+        checkpointer.committed()
+        assert eventually(lambda: checkpointer.checkpoints >= 1)
+        checkpointer.committed()
+        assert eventually(lambda: checkpointer.checkpoints >= 2)
+        assert checkpointer.truncations == 0
+        assert wal_bytes(path) > 0
+    finally:
+        checkpointer.close()
+        engine.dispose()
+
+
+def test_writes_go_on_while_a_long_catch_up_holds_the_search_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(checkpoints, "DEFAULT_WAL_LIMIT_BYTES", 1)  # every log too long
+    store = ArticleStore.from_url(f"sqlite:///{tmp_path / 'newsflow.db'}")
+    try:
+        store.create_schema()
+        index = store._search
+        assert index is not None
+        with index.writer_lock:  # held, as a catch-up rebuilding a large index would
+            store.save_articles([article("https://a.example/1")])
+            time.sleep(0.2)  # the checkpointer finds the log too long meanwhile
+            saving = threading.Thread(
+                target=store.save_articles, args=([article("https://a.example/2")],)
+            )
+            saving.start()
+            saving.join(timeout=5)
+            assert not saving.is_alive(), "the checkpointer held the write lock, waiting"
+    finally:
+        store.close()
