@@ -43,6 +43,7 @@ import sqlalchemy as sa
 
 from services.storage.repository import ArticleStore
 from shared.contracts import ArticleClassified
+from shared.logging import configure_logging
 
 __all__ = ["main", "synthetic_articles"]
 
@@ -244,6 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
     args = parser.parse_args(argv)
+    configure_logging("benchmark", level="WARNING", json=False)  # stdout is the table
 
     articles = synthetic_articles(args.articles)
     print(

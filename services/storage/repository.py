@@ -45,6 +45,7 @@ __all__ = [
 Outcome = Literal["stored", "failed"]
 
 _URLS = ArticleUrlRow.__table__.c
+_INDEX_LOCK_WAIT_S = 1.0  # a few catch-ups' worth under load
 _FAILURES = FailureRow.__table__.c
 
 
@@ -225,11 +226,12 @@ class ArticleStore:
     def _pause_writers(self) -> Iterator[bool]:
         """No write transaction of this process, on the database or its search index.
 
-        The index's lock is only tried: a catch-up can take long (a rebuild), and
-        waiting for it with the write lock held would stop the writes meanwhile.
+        The index's lock comes first, and is waited for only a moment, without the write
+        lock: under load catch-ups follow each other closely, but one can take long (a
+        rebuild), and the writes must go on meanwhile.
         """
         index_lock = self._search.writer_lock if self._search else None
-        if index_lock is not None and not index_lock.acquire(blocking=False):
+        if index_lock is not None and not index_lock.acquire(timeout=_INDEX_LOCK_WAIT_S):
             yield False
             return
         try:

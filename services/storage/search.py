@@ -178,7 +178,7 @@ class SearchIndex:
         db.execute(f"DROP TABLE {SEARCH_TABLE}")  # faster than deleting every document
         db.execute(_CREATE_INDEX)
         indexed = db.execute(_INDEX_ALL).rowcount
-        log.info("search index rebuilt", reason=reason, articles=indexed)
+        log.info("search index built from the articles", reason=reason, articles=indexed)
         return indexed
 
 

@@ -221,3 +221,22 @@ def test_writes_go_on_while_a_long_catch_up_holds_the_search_index(
             assert not saving.is_alive(), "the checkpointer held the write lock, waiting"
     finally:
         store.close()
+
+
+def test_a_log_is_emptied_once_a_catch_up_in_its_way_is_done(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(checkpoints, "DEFAULT_WAL_LIMIT_BYTES", 1)  # every log too long
+    store = ArticleStore.from_url(f"sqlite:///{tmp_path / 'newsflow.db'}")
+    try:
+        store.create_schema()
+        index, checkpointer = store._search, store._checkpointer
+        assert index is not None
+        assert checkpointer is not None
+        with index.writer_lock:  # a catch-up, as under load there nearly always is one
+            store.save_articles([article("https://a.example/1")])  # the last commit
+            time.sleep(0.3)
+        # The checkpointer waited for the catch-up, not for another commit.
+        assert eventually(lambda: checkpointer.truncations >= 1)
+    finally:
+        store.close()
