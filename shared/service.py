@@ -96,8 +96,12 @@ class Service:
         *,
         output: str | None = None,
         readers: int = 1,
+        max_records: int | None = None,
     ) -> Stage[In]:
+        """``max_records``: entries per read, and so per batch; ``NEWSFLOW_MAX_RECORDS``
+        unless the service knows better (storage writes a batch in one transaction)."""
         settings = self.settings
+        batch = settings.max_records if max_records is None else max_records
         stage = Stage(
             service=self.name,
             source=source,
@@ -115,7 +119,7 @@ class Service:
         )
         stage.attach(
             self.broker,
-            max_records=settings.max_records,
+            max_records=batch,
             polling_interval_ms=settings.polling_interval_ms,
             readers=readers,
         )
@@ -125,7 +129,7 @@ class Service:
                 stage=stage,
                 broker=self.broker,
                 gauges=self._gauges,
-                max_records=settings.max_records,
+                max_records=batch,
                 reclaim_interval_ms=settings.reclaim_interval_ms,
                 housekeeping_interval_ms=settings.housekeeping_interval_ms,
             )

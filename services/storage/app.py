@@ -104,8 +104,11 @@ def build(shared: SharedSettings, settings: StorageSettings | None = None) -> Se
         ArticleClassified,
         batch_writer(store.save_articles),
         readers=settings.concurrent_batches,
+        max_records=settings.batch_size,
     )
-    service.consume(FAILURES, StageFailed, batch_writer(store.save_failures))
+    service.consume(
+        FAILURES, StageFailed, batch_writer(store.save_failures), max_records=settings.batch_size
+    )
     service.mount(API_PREFIX, create_api(store))
     service.registry.register(SearchBacklog(store))
     return service

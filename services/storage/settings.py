@@ -30,6 +30,12 @@ class StorageSettings(BaseSettings):
         le=MAX_STORY_DISTANCE,
         description="SimHash bits two articles may differ in and still be one story",
     )
+    batch_size: int = Field(
+        default=256,
+        ge=1,
+        le=1000,
+        description="entries read at once from each input stream and written in one transaction",
+    )
     concurrent_batches: int = Field(
         default=2,
         ge=1,

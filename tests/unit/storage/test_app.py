@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
+from faststream.redis.subscriber.usecases.stream_subscriber import StreamBatchSubscriber
 
-from services.storage.app import SearchBacklog, batch_writer
+from services.storage.app import SearchBacklog, batch_writer, build
 from services.storage.repository import ArticleStore
+from services.storage.settings import StorageSettings
 from shared.contracts import ArticleClassified
+from shared.settings import SharedSettings
 from shared.stage import Delivery, Reject
+from shared.streams import ARTICLES_CLASSIFIED, FAILURES
 from tests.unit.storage.factories import Database, article
 
 
@@ -74,3 +80,27 @@ def test_an_unmigrated_store_exports_no_backlog_and_does_not_fail(database: Data
     store = database.store(migrate=False)
 
     assert list(SearchBacklog(store).collect()) == []
+
+
+def _batch_sizes(settings: StorageSettings, shared: SharedSettings) -> dict[str, int | None]:
+    """Entries per read of each stream the storage service consumes (it is not started)."""
+    service = build(shared, settings)
+    return {
+        sub.stream_sub.name: sub.stream_sub.max_records
+        for sub in service.broker.subscribers
+        if isinstance(sub, StreamBatchSubscriber)
+    }
+
+
+def test_storage_reads_and_writes_bigger_batches_than_other_stages(tmp_path: Path) -> None:
+    database_url = f"sqlite:///{tmp_path / 'newsflow.db'}"
+    shared = SharedSettings(max_records=32)
+
+    assert _batch_sizes(StorageSettings(database_url=database_url), shared) == {
+        ARTICLES_CLASSIFIED: 256,
+        FAILURES: 256,
+    }
+    assert _batch_sizes(StorageSettings(database_url=database_url, batch_size=64), shared) == {
+        ARTICLES_CLASSIFIED: 64,
+        FAILURES: 64,
+    }
