@@ -38,6 +38,7 @@ bench: install
 	$(BIN)/python -m benchmarks.fingerprints
 	$(BIN)/python -m benchmarks.classifier
 	$(BIN)/python -m benchmarks.storage
+	$(BIN)/python -m benchmarks.storage_service
 	$(BIN)/python -m benchmarks.pipeline
 
 # One cleaner worker over 100,000 pages (about an hour): does its memory stay flat?
