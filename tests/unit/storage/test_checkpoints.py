@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -201,42 +201,46 @@ def test_a_log_is_left_alone_while_the_writers_cannot_be_paused(tmp_path: Path) 
         engine.dispose()
 
 
-def test_writes_go_on_while_a_long_catch_up_holds_the_search_index(
+@pytest.fixture
+def store_past_its_log_limit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(checkpoints, "DEFAULT_WAL_LIMIT_BYTES", 1)  # every log too long
+) -> Iterator[ArticleStore]:
+    """A store whose every log is longer than its limit, after each commit."""
+    monkeypatch.setattr(checkpoints, "DEFAULT_WAL_LIMIT_BYTES", 1)
     store = ArticleStore.from_url(f"sqlite:///{tmp_path / 'newsflow.db'}")
-    try:
-        store.create_schema()
-        index = store._search
-        assert index is not None
-        with index.writer_lock:  # held, as a catch-up rebuilding a large index would
-            store.save_articles([article("https://a.example/1")])
-            time.sleep(0.2)  # the checkpointer finds the log too long meanwhile
-            saving = threading.Thread(
-                target=store.save_articles, args=([article("https://a.example/2")],)
-            )
-            saving.start()
-            saving.join(timeout=5)
-            assert not saving.is_alive(), "the checkpointer held the write lock, waiting"
-    finally:
-        store.close()
+    store.create_schema()
+    yield store
+    store.close()
+
+
+def index_lock(store: ArticleStore) -> threading.Lock:
+    index = store._search
+    assert index is not None
+    return index.writer_lock
+
+
+def test_writes_go_on_while_a_long_catch_up_holds_the_search_index(
+    store_past_its_log_limit: ArticleStore,
+) -> None:
+    store = store_past_its_log_limit
+    with index_lock(store):  # held, as a catch-up rebuilding a large index would
+        store.save_articles([article("https://a.example/1")])
+        time.sleep(0.2)  # the checkpointer finds the log too long meanwhile
+        saving = threading.Thread(
+            target=store.save_articles, args=([article("https://a.example/2")],)
+        )
+        saving.start()
+        saving.join(timeout=5)
+        assert not saving.is_alive(), "the checkpointer held the write lock, waiting"
 
 
 def test_a_log_is_emptied_once_a_catch_up_in_its_way_is_done(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store_past_its_log_limit: ArticleStore,
 ) -> None:
-    monkeypatch.setattr(checkpoints, "DEFAULT_WAL_LIMIT_BYTES", 1)  # every log too long
-    store = ArticleStore.from_url(f"sqlite:///{tmp_path / 'newsflow.db'}")
-    try:
-        store.create_schema()
-        index, checkpointer = store._search, store._checkpointer
-        assert index is not None
-        assert checkpointer is not None
-        with index.writer_lock:  # a catch-up, as under load there nearly always is one
-            store.save_articles([article("https://a.example/1")])  # the last commit
-            time.sleep(0.3)
-        # The checkpointer waited for the catch-up, not for another commit.
-        assert eventually(lambda: checkpointer.truncations >= 1)
-    finally:
-        store.close()
+    store, checkpointer = store_past_its_log_limit, store_past_its_log_limit._checkpointer
+    assert checkpointer is not None
+    with index_lock(store):  # a catch-up, as under load there nearly always is one
+        store.save_articles([article("https://a.example/1")])  # the last commit
+        time.sleep(0.3)
+    # The checkpointer waited for the catch-up, not for another commit.
+    assert eventually(lambda: checkpointer.truncations >= 1)
