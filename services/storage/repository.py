@@ -45,8 +45,8 @@ __all__ = [
 Outcome = Literal["stored", "failed"]
 
 _URLS = ArticleUrlRow.__table__.c
-_INDEX_LOCK_WAIT_S = 1.0  # a few catch-ups' worth under load
 _FAILURES = FailureRow.__table__.c
+_INDEX_LOCK_WAIT_S = 1.0  # a few catch-ups' worth under load
 
 
 @dataclass(frozen=True, slots=True)
