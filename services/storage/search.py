@@ -75,16 +75,13 @@ _INDEX_ALL = (
     f"INSERT INTO {SEARCH_TABLE} (rowid, title, text) SELECT id, title, text FROM main.articles"
 )
 _MARK = "UPDATE search.index_state SET generation = :generation, mark = :mark"
-_BACKLOG = (
-    "SELECT count(*) FROM main.search_queue WHERE seq > coalesce(("
-    "SELECT s.mark FROM search.index_state AS s "
-    "JOIN main.search_generation AS g ON s.generation = g.generation), 0)"
-)
-_PRUNE = (
-    "DELETE FROM main.search_queue WHERE seq <= ("
-    "SELECT s.mark FROM search.index_state AS s "
+# The index's mark, if it was built from this database's queue; else NULL.
+_MARK_OF_THIS_QUEUE = (
+    "(SELECT s.mark FROM search.index_state AS s "
     "JOIN main.search_generation AS g ON s.generation = g.generation)"
 )
+_BACKLOG = f"SELECT count(*) FROM main.search_queue WHERE seq > coalesce({_MARK_OF_THIS_QUEUE}, 0)"
+_PRUNE = f"DELETE FROM main.search_queue WHERE seq <= {_MARK_OF_THIS_QUEUE}"
 
 
 def search_file(database_file: str) -> str:
